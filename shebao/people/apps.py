@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    name = "shebao.people"
+    label = "people"
+
+    def ready(self) -> None:
+        from shebao.people import jobs  # noqa: F401  (registers the job handlers)
