@@ -15,6 +15,7 @@ from tests.factories import (
     TownshipFactory,
     UserFactory,
 )
+from tests.playwright_support import browser, page  # noqa: F401  (session-wide Playwright fixtures)
 
 
 @dataclass
@@ -72,3 +73,9 @@ def world(db: Any) -> World:
         auditor=UserFactory(username="auditor", role=Role.AUDITOR, region=region),
         cardholder=UserFactory(username="holder", role=Role.CARDHOLDER, region=None, person=person_a),
     )
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Every persona's password is hashed per test; the production hasher would cost ~0.3 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -74,10 +74,11 @@ class ListExporter:
     def write_csv(self, target: io.TextIOBase) -> int:
         writer = csv.writer(target)
         writer.writerow(self.headers())
-        n = 0
-        for n, row in enumerate(self.rows(), start=1):
+        count = 0
+        for row in self.rows():
             writer.writerow(["" if v is None else v for v in row])
-        return n
+            count += 1
+        return count
 
     def xlsx_response(self, filename: str) -> FileResponse:
         tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.db.models import Count
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator

@@ -9,6 +9,7 @@ mismatch means 户名不符 and a failed payment, so comparisons go through
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from pypinyin import Style, lazy_pinyin
@@ -171,6 +172,9 @@ def name_pinyin_initials(name: str) -> str:
         else:
             if text[:1] in _SURNAME_INITIALS and len(text) > 1:
                 prefix, text = _SURNAME_INITIALS[text[0]], text[1:]
+    if _all_han(text):
+        # The common case (a Han name): one cached look-up per character instead of a pypinyin call.
+        return prefix + "".join(_han_initial(ch) for ch in text)
     letters: list[str] = []
     for chunk in lazy_pinyin(text, style=Style.FIRST_LETTER):
         for word in chunk.replace(MIDDLE_DOT, " ").split():
@@ -178,6 +182,17 @@ def name_pinyin_initials(name: str) -> str:
             if first.isascii() and first.isalnum():
                 letters.append(first.lower())
     return prefix + "".join(letters)
+
+
+def _all_han(text: str) -> bool:
+    return bool(text) and all("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@functools.lru_cache(maxsize=32_768)
+def _han_initial(ch: str) -> str:
+    """The first letter of one Han character's most common reading ('' when pypinyin does not know it)."""
+    first = lazy_pinyin(ch, style=Style.FIRST_LETTER)[0][:1]
+    return first.lower() if first.isascii() and first.isalnum() else ""
 
 
 def clean_person_name(raw: str) -> str:

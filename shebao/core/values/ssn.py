@@ -17,6 +17,7 @@ Validation differs from ``stdnum.cn.ric.validate`` on purpose:
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ def ssn_check_digit(first17: str) -> str:
     """The check character for the first 17 digits (``0``-``9`` or ``X``)."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError("ssn_check_digit needs exactly 17 ASCII digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 
@@ -66,6 +67,13 @@ class SSN:
 
     def __str__(self) -> str:
         return self.value
+
+    @classmethod
+    def _checked(cls, value: str) -> SSN:
+        """An SSN whose every part :func:`parse_ssn` has just checked: skip checking it again."""
+        ssn = object.__new__(cls)
+        object.__setattr__(ssn, "value", value)
+        return ssn
 
     @property
     def region_code(self) -> str:
@@ -94,6 +102,8 @@ class SSN:
 def _clean(raw: object) -> str:
     if not isinstance(raw, str):
         raise ValidationError("社会保障号码必须是文本（18位号码，请勿以数字格式保存）", field=_FIELD)
+    if len(raw) == 18 and raw.isascii() and raw.isalnum():
+        return raw.upper()  # already clean: NFKC and whitespace removal would change nothing
     text = unicodedata.normalize("NFKC", raw)
     return "".join(ch for ch in text if not ch.isspace() and ch not in "\u200b\u200c\u200d\ufeff").upper()
 
@@ -154,7 +164,7 @@ def parse_ssn(raw: str, *, today: date | None = None) -> SSN:
         raise ValidationError(
             f"社会保障号码校验位错误：应为 {expected}，请核对号码是否录入有误", field=_FIELD
         )
-    return SSN(text)
+    return SSN._checked(text)
 
 
 def is_valid_ssn(raw: str, *, today: date | None = None) -> bool:

@@ -1,0 +1,28 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from shebao.cards import views
+
+app_name = "cards"
+
+urlpatterns = [
+    # the search has its own path so that the menu does not mark it active on every card page
+    path("", RedirectView.as_view(pattern_name="cards:search"), name="index"),
+    path("search/", views.card_search_view, name="search"),
+    path("<int:pk>/", views.card_detail_view, name="detail"),
+    path("<int:pk>/action/", views.card_action_view, name="action"),
+    path("<int:pk>/issue/", views.card_issue_view, name="issue"),
+    path("issues/<int:pk>/print/", views.issue_print_view, name="issue_print"),
+    path("stock/", views.stock_view, name="stock"),
+    path("stock/<int:pk>/", views.stock_location_view, name="stock_location"),
+    path("collective/", views.collective_view, name="collective"),
+    path("handovers/<int:pk>/print/", views.handover_print_view, name="handover_print"),
+    path("closings/", views.closing_list_view, name="closings"),
+    path("recalls/errors/print/", views.error_list_print_view, name="error_list_print"),
+    path("apply/", views.card_apply_view, name="apply"),
+    path("production/", views.production_view, name="production"),
+    path("production/<int:pk>/file/", views.production_file_view, name="production_file"),
+    path("shipments/", views.shipment_list_view, name="shipments"),
+    path("shipments/<int:pk>/print/", views.shipment_print_view, name="shipment_print"),
+    path("closings/<int:pk>/", views.closing_detail_view, name="closing_detail"),
+]

@@ -1,0 +1,492 @@
+"""`shebao bench payroll --persons N`: a county of N recipients through one monthly payroll.
+
+The parent picks a scratch database (a SQLite file under var/bench/, or a dedicated schema when
+DATABASE_URL is PostgreSQL) and runs the measurement in a child process, so that ru_maxrss is the
+peak of this run. The child migrates it, loads N persons with one account, one pension entitlement
+and one amount each (bare executemany, not timed as a step), then for each step prints our time,
+the bare limit on the same database in the same run, their ratio and the peak RSS so far:
+
+- generate:  `payroll_generate` (INSERT … SELECT + pre-flight + audit) vs the bare INSERT … SELECT;
+- files:     `payroll_file` (pre-flight, seq, render, hash) vs a bare streaming SELECT written as
+             GBK `|` lines; download: rendering every file again and checking its hash, same limit;
+- returns:   `return_file_import` of generated return files with a 佛山-like failure mix
+             (0.064 %: 挂失, 换卡中, 户名不符) vs bare parsing and executemany UPDATE by (file, seq);
+- reconcile: `payroll_reconcile` vs one bare GROUP BY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.management.base import CommandError
+
+from shebao.core.bench import Options, register_bench
+
+PG_SCHEMA = "bench_payroll"
+BANKS = 4
+PERIOD = 202406
+CHUNK = 10_000
+# 佛山, June: 238 failures out of 369,370 (挂失, 换卡中, 户名不符).
+FAILURE_EVERY = 1552
+FAILURE_CODES = ("04", "06", "01")
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--persons", type=int, default=100_000, help="领取人数 recipients (100000)")
+    parser.add_argument("--keep", action="store_true", help="保留测试库 keep the scratch database")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+
+
+@register_bench(
+    "payroll",
+    help="待遇发放全流程：生成发放表、代发文件、回盘导入、对账，与裸SQL比较 payroll run vs bare SQL",
+    arguments=_arguments,
+)
+def bench_payroll(options: Options) -> None:
+    if options["persons"] < 1:
+        raise CommandError("--persons 至少为 1")
+    if options.get("load"):
+        _load(options)
+    elif options.get("worker"):
+        _worker(options)
+    else:
+        _parent(options)
+
+
+def _bench_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "bench"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _parent(options: Options) -> None:
+    from django.db import connection
+
+    is_pg = connection.vendor == "postgresql"
+    sqlite_file = _bench_dir() / "payroll.sqlite3"
+    if is_pg:
+        url = os.environ.get("DATABASE_URL", "")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+            cursor.execute(f"CREATE SCHEMA {PG_SCHEMA}")
+        child_url = f"{url}{'&' if '?' in url else '?'}options={quote(f'-c search_path={PG_SCHEMA}')}"
+    else:
+        _remove_sqlite(sqlite_file)
+        child_url = f"sqlite:///{sqlite_file}"
+    base = [sys.executable, "-m", "shebao.manage", "bench", "payroll", "--persons", str(options["persons"])]
+    env = {**os.environ, "DATABASE_URL": child_url}
+    try:
+        # Loading the county runs in its own process, so the measuring one's peak RSS is the steps'.
+        code = subprocess.call([*base, "--load"], env=env) or subprocess.call([*base, "--worker"], env=env)
+    finally:
+        if not options.get("keep"):
+            if is_pg:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+            else:
+                _remove_sqlite(sqlite_file)
+    if code != 0:
+        raise CommandError(f"基准测试子进程失败（退出码 {code}）")
+
+
+# --- child ---------------------------------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _executemany(sql: str, rows: Any) -> None:
+    from django.db import connection
+
+    batch: list[Any] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= CHUNK:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+
+
+def _insert(model: Any, columns: list[str], rows: Any) -> None:
+    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    _executemany(sql, rows)
+
+
+def _load_county(n: int) -> tuple[Any, Any, Any]:
+    """N recipients, accounts spread over the banks, one employee-pension entitlement each."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from shebao.accounts.models import User
+    from shebao.accounts.roles import Role
+    from shebao.core.values.ssn import make_ssn
+    from shebao.orgs.models import Bank, Region
+    from shebao.payments.models import BenefitType, Entitlement, EntitlementAmount
+    from shebao.people.models import PaymentAccount, Person
+
+    region = Region.objects.create(code=settings.SHEBAO_REGION_CODE, name="基准县", level=Region.Level.COUNTY)
+    banks = [
+        Bank.objects.create(code=f"BK{k + 1}", name=f"基准银行{k + 1}", file_layout="txt-v1")
+        for k in range(BANKS)
+    ]
+    clerk = User.objects.create(username="bench_clerk", role=Role.CENTRE_CLERK, region=region)
+    supervisor = User.objects.create(username="bench_supervisor", role=Role.CENTRE_SUPERVISOR, region=region)
+    pension = BenefitType.objects.get(code="PEN-EMP")
+    now: Any = connection.ops.adapt_datetimefield_value(timezone.now())
+    ad = connection.ops.adapt_datefield_value
+    first, days = dt.date(1940, 1, 1), 20_000
+    names = "王李张刘陈杨黄赵吴周"
+    with transaction.atomic():
+        _insert(
+            Person,
+            [
+                "ssn",
+                "name",
+                "name_initials",
+                "sex",
+                "birth_date",
+                "ethnicity",
+                "phone",
+                "address",
+                "lives_in_region",
+                "region_id",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                (
+                    make_ssn(region.code, first + dt.timedelta(days=i % days), i // days),
+                    f"{names[i % 10]}某{i}",
+                    "",
+                    "1",
+                    ad(first + dt.timedelta(days=i % days)),
+                    "",
+                    "",
+                    "",
+                    True,
+                    region.pk,
+                    now,
+                    now,
+                )
+                for i in range(n)
+            ),
+        )
+        ids = list(Person.objects.order_by("pk").values_list("pk", "name"))
+        _insert(
+            PaymentAccount,
+            [
+                "person_id",
+                "bank_id",
+                "bank_name",
+                "account_no",
+                "account_name",
+                "kind",
+                "valid_from",
+                "source",
+                "note",
+                "created_at",
+            ],
+            (
+                (pk, banks[i % BANKS].pk, "", f"62170{i:014d}", name, "card", 201001, "import", "", now)
+                for i, (pk, name) in enumerate(ids)
+            ),
+        )
+        _insert(
+            Entitlement,
+            [
+                "person_id",
+                "benefit_type_id",
+                "state",
+                "reason",
+                "from_period",
+                "created_by_id",
+                "created_at",
+                "updated_at",
+            ],
+            ((pk, pension.pk, "active", "", 202001, clerk.pk, now, now) for pk, _ in ids),
+        )
+        _insert(
+            EntitlementAmount,
+            ["entitlement_id", "amount", "valid_from", "note", "created_by_id", "created_at"],
+            (
+                (pk, f"{1500 + (pk % 2000)}.{pk % 100:02d}", 202001, "", clerk.pk, now)
+                for pk in Entitlement.objects.order_by("pk").values_list("pk", flat=True)
+            ),
+        )
+    return region, (clerk, supervisor), pension
+
+
+def _bare_generate(payroll_id: int) -> int:
+    from django.db import connection
+
+    from shebao.payments.models import Payroll
+    from shebao.payments.services import _insert_lines  # the statement our service runs, alone
+
+    with connection.cursor():
+        return _insert_lines(Payroll.objects.get(pk=payroll_id))
+
+
+def _bare_export(payroll_id: int, out: Path) -> int:
+    """Stream the payroll's lines per bank straight into GBK `|` lines (no header check, no hash)."""
+    from django.db import connection
+
+    from shebao.payments.models import PaymentLine
+    from shebao.people.models import Person
+
+    L, P = PaymentLine._meta.db_table, Person._meta.db_table
+    n = 0
+    with connection.cursor() as cursor, out.open("wb") as fh:
+        cursor.execute(
+            f"SELECT l.bank_id, l.account_no, l.account_name, l.amount, p.ssn, l.period FROM {L} l "
+            f"JOIN {P} p ON p.id = l.person_id WHERE l.payroll_id = %s ORDER BY l.bank_id, l.id",
+            [payroll_id],
+        )
+        while rows := cursor.fetchmany(CHUNK):
+            for _bank, account_no, account_name, amount, ssn, period in rows:
+                n += 1
+                fh.write(
+                    f"D|{n}|{account_no}|{account_name}|{amount:.2f}|01|{ssn}|PEN-EMP|{period}\r\n".encode(
+                        "gbk"
+                    )
+                )
+    return n
+
+
+def _return_file(bank_file: Any, path: Path) -> int:
+    """The bank's answer: every line paid except one in FAILURE_EVERY, failed with a 佛山 reason."""
+    from decimal import Decimal
+
+    from shebao.payments.models import PaymentLine
+
+    ok_n = fail_n = 0
+    ok_amt = fail_amt = Decimal("0.00")
+    details = path.with_suffix(".body")
+    with details.open("wb") as fh:
+        for seq, account_no, name, amount in (
+            PaymentLine.objects.filter(bank_file=bank_file)
+            .order_by("seq")
+            .values_list("seq", "account_no", "account_name", "amount")
+            .iterator(chunk_size=CHUNK)
+        ):
+            seq = int(seq or 0)
+            if seq % FAILURE_EVERY == 0:
+                code = FAILURE_CODES[(seq // FAILURE_EVERY) % len(FAILURE_CODES)]
+                fail_n, fail_amt = fail_n + 1, fail_amt + amount
+                line = f"D|{seq}|{account_no}|{name}|{amount:.2f}|1|{code}|失败"
+            else:
+                ok_n, ok_amt = ok_n + 1, ok_amt + amount
+                line = f"D|{seq}|{account_no}|{name}|{amount:.2f}|0|00|成功"
+            fh.write((line + "\r\n").encode("gbk"))
+    head = (
+        f"H|{bank_file.batch_no}|{bank_file.business_date:%Y%m%d}|110001|{ok_n + fail_n}|{ok_amt + fail_amt:.2f}"
+        f"|{ok_n}|{ok_amt:.2f}|{fail_n}|{fail_amt:.2f}\r\n"
+    )
+    with path.open("wb") as out:
+        out.write(head.encode("gbk"))
+        out.write(details.read_bytes())
+    details.unlink()
+    return fail_n
+
+
+def _bare_return(bank_file_id: int, path: Path) -> int:
+    """Parse the return file and set every line's result with one executemany UPDATE by (file, seq)."""
+    from django.db import connection
+
+    from shebao.payments.models import PaymentLine
+
+    sql = (
+        f"UPDATE {PaymentLine._meta.db_table} SET state = %s, failure_code = %s "
+        "WHERE bank_file_id = %s AND seq = %s"
+    )
+    reasons = {"01": "name_mismatch", "04": "lost", "06": "card_replacing"}
+    n = 0
+
+    def rows() -> Any:
+        nonlocal n
+        with path.open("rb") as fh:
+            next(fh)
+            for raw in fh:
+                f = raw.decode("gbk").rstrip("\r\n").split("|")
+                n += 1
+                yield (
+                    ("paid", "", bank_file_id, int(f[1]))
+                    if f[5] == "0"
+                    else ("failed", reasons[f[6]], bank_file_id, int(f[1]))
+                )
+
+    with connection.cursor():
+        _executemany(sql, rows())
+    return n
+
+
+def _load(options: Options) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    _load_county(options["persons"])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    (_bench_dir() / "payroll_setup_seconds").write_text(f"{time.perf_counter() - started:.1f}")
+
+
+def _worker(options: Options) -> None:
+    import sqlite3
+
+    from django.db import connection, transaction
+
+    from shebao.accounts.models import User
+    from shebao.orgs.models import Region
+    from shebao.payments.models import BankFile, BenefitType, PaymentLine, Payroll
+    from shebao.payments.reconciliation import payroll_reconcile
+    from shebao.payments.services import (
+        bank_file_bytes,
+        payroll_approve,
+        payroll_file,
+        payroll_generate,
+        return_file_import,
+    )
+
+    n = options["persons"]
+    region = Region.objects.get(code=settings.SHEBAO_REGION_CODE)
+    clerk = User.objects.get(username="bench_clerk")
+    supervisor = User.objects.get(username="bench_supervisor")
+    pension = BenefitType.objects.get(code="PEN-EMP")
+    setup_file = _bench_dir() / "payroll_setup_seconds"
+    setup = float(setup_file.read_text())
+    setup_file.unlink()
+    engine = f"SQLite {sqlite3.sqlite_version}"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            engine = f"PostgreSQL {cursor.fetchone()[0]}"
+    work = _bench_dir() / "payroll_files"
+    work.mkdir(exist_ok=True)
+    steps: list[dict[str, Any]] = []
+
+    def step(name: str, ours: float, bare: float) -> None:
+        steps.append(
+            {
+                "step": name,
+                "ours_s": round(ours, 2),
+                "bare_s": round(bare, 2),
+                "ratio": round(ours / bare, 2) if bare else None,
+                "peak_rss_mb": round(_rss_mb(), 1),
+            }
+        )
+
+    # 1. generation: the bare statement first (into a throw-away payroll), then ours.
+    scratch = Payroll.objects.create(
+        region=region,
+        period=PERIOD,
+        benefit_type=pension,
+        prepared_by=clerk,
+        prepared_at=dt.datetime.now(dt.UTC),
+    )
+    for _warm_then_measure in range(2):  # the first run warms the cache for both contenders
+        t = time.perf_counter()
+        with transaction.atomic():
+            bare_rows = _bare_generate(scratch.pk)
+        bare = time.perf_counter() - t
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {PaymentLine._meta.db_table} WHERE payroll_id = %s", [scratch.pk])
+    scratch.delete()
+    t = time.perf_counter()
+    payroll = payroll_generate(region=region, period=PERIOD, benefit_type=pension, actor=clerk)
+    ours = time.perf_counter() - t
+    if bare_rows != n or payroll.lines.count() != n:
+        raise CommandError(f"生成行数不符：{bare_rows} / {payroll.lines.count()}，应为 {n}")
+    step("generate", ours, bare)
+
+    # 2. bank files: approve + file (render and hash), then download each once more (render + check).
+    t = time.perf_counter()
+    _bare_export(payroll.pk, work / "bare.txt")
+    bare = time.perf_counter() - t
+    payroll_approve(payroll=payroll, actor=supervisor)
+    t = time.perf_counter()
+    files = payroll_file(payroll=payroll, actor=clerk)  # pre-flight, seq, render to a spool and hash
+    ours = time.perf_counter() - t
+    step("files", ours, bare)
+    t = time.perf_counter()
+    for bank_file in files:  # what a download does: render again and check the hash
+        (work / f"{bank_file.batch_no}.txt").write_bytes(bank_file_bytes(bank_file))
+    ours = time.perf_counter() - t
+    step("download", ours, bare)
+
+    # 3. return files (generated outside the timing), bare load first, reset, then ours.
+    returns = []
+    failures = 0
+    for bank_file in files:
+        path = work / f"{bank_file.batch_no}.ret"
+        failures += _return_file(bank_file, path)
+        returns.append((bank_file, path))
+    t = time.perf_counter()
+    with transaction.atomic():
+        for bank_file, path in returns:
+            _bare_return(bank_file.pk, path)
+    bare = time.perf_counter() - t
+    PaymentLine.objects.filter(payroll=payroll).update(state="pending", failure_code="")
+    t = time.perf_counter()
+    for _bank_file, path in returns:
+        return_file_import(payroll=payroll, data=path.read_bytes(), file_name=path.name, actor=clerk)
+    ours = time.perf_counter() - t
+    step("returns", ours, bare)
+
+    # 4. reconciliation.
+    t = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT state, COUNT(*), SUM(amount) FROM {PaymentLine._meta.db_table} WHERE payroll_id = %s GROUP BY state",
+            [payroll.pk],
+        )
+        cursor.fetchall()
+    bare = time.perf_counter() - t
+    t = time.perf_counter()
+    fig = payroll_reconcile(payroll)
+    ours = time.perf_counter() - t
+    step("reconcile", ours, bare)
+
+    for path in work.iterdir():
+        path.unlink()
+    payroll.refresh_from_db()
+    out = sys.stdout
+    out.write(f"待遇发放基准 payroll: {n:,} 人，{engine}，{BANKS} 家银行，准备数据 {setup:.1f} s\n")
+    for s in steps:
+        ratio = f"{s['ratio']:.2f} ×" if s["ratio"] is not None else "—"
+        out.write(
+            f"  {s['step']:<10} 本系统 ours {s['ours_s']:8.2f} s   裸SQL bare {s['bare_s']:8.2f} s   "
+            f"比值 {ratio:>8}   峰值内存 {s['peak_rss_mb']:.0f} MB\n"
+        )
+    out.write(
+        f"  结果：{payroll.get_state_display()}，成功 {fig.paid.count:,} 笔 {fig.paid.amount} 元，"
+        f"失败 {fig.failed.count} 笔，首次成功率 {fig.success_rate}%，银行文件 {BankFile.objects.count()} 个\n"
+    )
+    out.write(
+        json.dumps(
+            {"bench": "payroll", "persons": n, "database": engine, "failures": failures, "steps": steps},
+            ensure_ascii=False,
+        )
+        + "\n"
+    )

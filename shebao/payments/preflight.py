@@ -1,0 +1,117 @@
+"""Pre-flight check: catch before the bank does every failure the system can already see.
+
+Built in: a line without a payment account, and a line whose account name is not the person's name
+(after `normalize_name`, or one of the person's whitelisted bank spellings). Other apps add rules by
+appending to PREFLIGHT_HOOKS, e.g. the cards app holds lines whose card is lost or being replaced:
+
+    def card_state_hook(lines: QuerySet[PaymentLine]) -> Iterable[tuple]:
+        # yield (line_id, hold_code, reason shown to the clerk) for every line to hold, or
+        # (line_id, hold_code, reason, FALLBACK) for a line that may go to the previous account
+        ...
+
+    PREFLIGHT_HOOKS.append(card_state_hook)
+
+A hook receives the candidate lines (pending lines not yet in a bank file, and lines held by an
+earlier pre-flight) and must not change them. Lines a rule no longer catches are released.
+
+A row marked FALLBACK (a lost card, a card being replaced or not yet financially activated) is routed
+by rule: while the payroll is a draft and the switch to the current account is less than
+FALLBACK_MONTHS old, the line is paid into the previous account instead (route_note says why);
+otherwise it is held for a clerk. A line already routed is not caught again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.db.models import F, Q, QuerySet
+
+from shebao.core.values.names import normalize_name
+from shebao.payments.models import NameWhitelist, PaymentLine
+
+HoldRow = tuple  # (line_id, code, reason) or (line_id, code, reason, FALLBACK)
+PREFLIGHT_HOOKS: list[Callable[[QuerySet[PaymentLine]], Iterable[HoldRow]]] = []
+FALLBACK = "fallback"
+FALLBACK_MONTHS = 6
+
+PREFLIGHT_PREFIX = "preflight:"
+NO_ACCOUNT = "no_account"
+NAME_MISMATCH = "name_mismatch"
+
+
+def candidate_lines(payroll_id: int) -> QuerySet[PaymentLine]:
+    return PaymentLine.objects.filter(payroll_id=payroll_id, bank_file__isnull=True).filter(
+        Q(state=PaymentLine.State.PENDING)
+        | Q(state=PaymentLine.State.HELD, hold_code__startswith=PREFLIGHT_PREFIX)
+    )
+
+
+def _no_account(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
+    for pk in lines.filter(Q(account_no="") | Q(bank__isnull=True)).values_list("pk", flat=True):
+        yield pk, NO_ACCOUNT, "无有效发放账户（或未登记开户银行）"
+
+
+def _name_mismatch(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
+    # Only the rows whose names differ at all reach Python; normally a handful of a payroll.
+    differing = (
+        lines.exclude(account_no="")
+        .exclude(account_name=F("person__name"))
+        .values_list("pk", "person_id", "account_name", "person__name")
+        .iterator(chunk_size=2000)
+    )
+    batch: list[tuple[int, int, str, str]] = []
+    for row in differing:
+        batch.append(row)
+        if len(batch) >= 2000:
+            yield from _mismatches(batch)
+            batch = []
+    if batch:
+        yield from _mismatches(batch)
+
+
+def _mismatches(batch: list[tuple[int, int, str, str]]) -> Iterable[HoldRow]:
+    allowed: dict[int, set[str]] = {}
+    for person_id, spelling in NameWhitelist.objects.filter(person_id__in={r[1] for r in batch}).values_list(
+        "person_id", "spelling"
+    ):
+        allowed.setdefault(person_id, set()).add(normalize_name(spelling))
+    for pk, person_id, account_name, person_name in batch:
+        got = normalize_name(account_name)
+        if got == normalize_name(person_name) or got in allowed.get(person_id, ()):
+            continue
+        yield pk, NAME_MISMATCH, f"账户户名“{account_name}”与姓名“{person_name}”不符（未在户名白名单中）"
+
+
+BUILTIN_RULES: list[Callable[[QuerySet[PaymentLine]], Iterable[HoldRow]]] = [_no_account, _name_mismatch]
+
+
+def holds_for(payroll_id: int) -> dict[int, tuple[str, str, bool]]:
+    """line id -> (hold code, reason, may fall back) of every candidate line a rule catches (first rule
+    wins); lines already routed to their previous account are not caught by a fallback rule again."""
+    holds: dict[int, tuple[str, str, bool]] = {}
+    routed = set(candidate_lines(payroll_id).exclude(route_note="").values_list("pk", flat=True))
+    for rule in [*BUILTIN_RULES, *PREFLIGHT_HOOKS]:
+        for row in rule(candidate_lines(payroll_id)):
+            pk, code, reason = row[0], row[1], row[2]
+            fallback = len(row) > 3 and row[3] == FALLBACK
+            if fallback and pk in routed:
+                continue
+            holds.setdefault(pk, (PREFLIGHT_PREFIX + code, reason[:200], fallback))
+    return holds
+
+
+def previous_account(line: PaymentLine, period: int):  # type: ignore[no-untyped-def]
+    """The account the person was paid into before the line's account, if the switch to the line's
+    account is less than FALLBACK_MONTHS old at `period`; else None."""
+    from shebao.core.values.period import next_period
+    from shebao.people.models import PaymentAccount
+
+    current = line.account
+    if current is None or period >= next_period(current.valid_from, FALLBACK_MONTHS):
+        return None
+    return (
+        PaymentAccount.objects.filter(person_id=line.person_id, valid_from__lt=current.valid_from)
+        .exclude(account_no=current.account_no)
+        .order_by("-valid_from", "-id")
+        .first()
+    )

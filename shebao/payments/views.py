@@ -1,0 +1,569 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from shebao.core.errors import PermissionDenied, StateError, ValidationError
+from shebao.orgs.models import Region
+from shebao.payments import selectors, services
+from shebao.payments.forms import (
+    CertificationForm,
+    DeathForm,
+    PayrollGenerateForm,
+    RepaymentForm,
+    ResolveForm,
+    ReturnUploadForm,
+    SettleForm,
+    WhitelistForm,
+)
+from shebao.payments.models import FailureReason, PaymentLine
+from shebao.payments.reconciliation import (
+    ReconciliationError,
+    bank_file_figures,
+    fen_sum,
+    payroll_figures,
+    yuan,
+)
+from shebao.web.decorators import requires
+
+# Errors a clerk can act on are shown on the page; scope refusals (PermissionDenied) become a 403.
+SHOWN = (ValidationError, StateError, ReconciliationError)
+
+
+def _region(request: HttpRequest) -> Region:
+    """The centre user's own region: payrolls are made for it (and the regions below it)."""
+    region = getattr(request.user, "region", None)
+    if region is None:
+        raise PermissionDenied("您的账号没有所属统筹区，不能生成发放表")
+    return region
+
+
+@requires("payroll.view")
+def payroll_list_view(request: HttpRequest) -> HttpResponse:
+    form = PayrollGenerateForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.can("payroll.prepare"):  # type: ignore[union-attr]
+            raise PermissionDenied("您的角色无权生成发放表")
+        if form.is_valid():
+            try:
+                payroll = services.payroll_generate(
+                    region=_region(request),
+                    period=form.cleaned_data["period"],
+                    benefit_type=form.cleaned_data["benefit_type"],
+                    actor=request.user,
+                )
+            except SHOWN as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "发放表已生成")
+                return redirect("payments:payroll_detail", pk=payroll.pk)
+    page = Paginator(selectors.payrolls_visible_to(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "payments/payroll_list.html", {"page_obj": page, "form": form})
+
+
+@requires("payroll.view")
+def payroll_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    payroll = selectors.payroll_get(request.user, pk)
+    state = request.GET.get("state", "")
+    if state not in PaymentLine.State.values:
+        state = ""
+    page = Paginator(selectors.payroll_lines(payroll, state=state), 50).get_page(request.GET.get("page"))
+    files = [(f, bank_file_figures(f)) for f in payroll.bank_files.select_related("bank", "return_file")]
+    return render(
+        request,
+        "payments/payroll_detail.html",
+        {
+            "payroll": payroll,
+            "figures": payroll_figures(payroll),
+            "files": files,
+            "page_obj": page,
+            "state": state,
+            "states": PaymentLine.State.choices,
+            "querystring": f"state={state}" if state else "",
+            "upload_form": ReturnUploadForm(),
+        },
+    )
+
+
+def _act(request: HttpRequest, pk: int, call, ok: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+    payroll = selectors.payroll_get(request.user, pk)
+    try:
+        call(payroll)
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, ok)
+    return redirect("payments:payroll_detail", pk=payroll.pk)
+
+
+@require_POST
+@requires("payroll.approve")
+def payroll_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request, pk, lambda p: services.payroll_approve(payroll=p, actor=request.user), "发放表已复核"
+    )
+
+
+@require_POST
+@requires("payroll.file")
+def payroll_preflight_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request, pk, lambda p: services.payroll_preflight(payroll=p, actor=request.user), "报盘前检查已完成"
+    )
+
+
+@require_POST
+@requires("payroll.file")
+def payroll_file_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda p: services.payroll_file(payroll=p, actor=request.user), "代发文件已生成")
+
+
+@requires("payroll.download")
+def bank_file_download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from shebao.payments.layouts import get_layout
+
+    bank_file = selectors.bank_file_get(request.user, pk)
+    data = services.bank_file_download(bank_file=bank_file, actor=request.user)
+    layout = get_layout(bank_file.layout)
+    response = HttpResponse(data, content_type=layout.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{bank_file.batch_no}.{layout.extension}"'
+    return response
+
+
+@require_POST
+@requires("payroll.return_import")
+def return_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
+    payroll = selectors.payroll_get(request.user, pk)
+    form = ReturnUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择回盘文件")
+        return redirect("payments:payroll_detail", pk=payroll.pk)
+    upload = form.cleaned_data["file"]
+    try:
+        result = services.return_file_import(
+            payroll=payroll, data=upload.read(), file_name=upload.name, actor=request.user
+        )
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+    else:
+        if result.duplicate:
+            messages.info(request, "该回盘文件已导入过，本次未做任何更改")
+        else:
+            messages.success(request, f"回盘文件已导入：成功{result.paid}笔，失败{result.failed}笔")
+    return redirect("payments:payroll_detail", pk=payroll.pk)
+
+
+@requires("payment.failures")
+def failures_view(request: HttpRequest) -> HttpResponse:
+    reason = request.GET.get("reason", "")
+    if reason not in FailureReason.values:
+        reason = ""
+    page = Paginator(selectors.failed_lines_visible_to(request.user, reason=reason), 50).get_page(
+        request.GET.get("page")
+    )
+    from django.db.models import Count
+
+    by_reason = (
+        selectors.failed_lines_visible_to(request.user)
+        .order_by()
+        .values_list("failure_code")
+        .annotate(n=Count("id"), fen=fen_sum())
+        .order_by("-n")
+    )
+    labels = dict(FailureReason.choices)
+    return render(
+        request,
+        "payments/failures.html",
+        {
+            "page_obj": page,
+            "reason": reason,
+            "reasons": FailureReason.choices,
+            "by_reason": [(code, labels.get(code, code), n, yuan(fen)) for code, n, fen in by_reason],
+            "held": selectors.held_lines_visible_to(request.user)[:200],
+            "repayment_form": RepaymentForm(),
+            "querystring": f"reason={reason}" if reason else "",
+        },
+    )
+
+
+@require_POST
+@requires("whitelist.edit")
+def whitelist_add_view(request: HttpRequest) -> HttpResponse:
+    form = WhitelistForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写银行认可的户名")
+        return redirect("payments:failures")
+    from shebao.people.selectors import persons_visible_to
+
+    line = (
+        PaymentLine.objects.filter(
+            pk=form.cleaned_data["line"], person__in=persons_visible_to(request.user).values("pk")
+        )
+        .select_related("person")
+        .first()
+    )
+    if line is None:
+        raise PermissionDenied("该发放明细不在您的管辖范围内，或不存在")
+    try:
+        services.name_whitelist_add(
+            person=line.person,
+            spelling=form.cleaned_data["spelling"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已登记{line.person.name}的银行认可户名，并重新检查了未报盘的发放表")
+    return redirect("payments:failures")
+
+
+@requires("payment.resolve")
+def line_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    line = selectors.line_get(request.user, pk)
+    form = ResolveForm(
+        request.POST or None, initial={"spelling": line.account_name, "account_name": line.person.name}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.line_resolve(
+                line=line,
+                kind=data["kind"],
+                spelling=data["spelling"],
+                bank=data["bank"],
+                account_no=data["account_no"],
+                account_name=data["account_name"],
+                proof=data["proof"],
+                note=data["note"],
+                actor=request.user,
+            )
+        except SHOWN as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{line.person.name}的发放失败已处理，将在下一个二次支付批次中支付")
+            return redirect("payments:failures")
+    return render(request, "payments/resolve.html", {"line": line, "form": form})
+
+
+@require_POST
+@requires("payroll.prepare")
+def repayment_generate_view(request: HttpRequest) -> HttpResponse:
+    form = RepaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择待遇类型")
+        return redirect("payments:failures")
+    try:
+        payroll = services.repayment_generate(
+            region=_region(request),
+            benefit_type=form.cleaned_data["benefit_type"],
+            actor=request.user,
+        )
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:failures")
+    messages.success(request, "二次支付批次已生成，请提交复核")
+    return redirect("payments:payroll_detail", pk=payroll.pk)
+
+
+@requires("payroll.view")
+def payroll_export_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    from shebao.payments.exporters import PayrollLineExporter, export_response
+
+    payroll = selectors.payroll_get(request.user, pk)
+    name = f"发放明细_{payroll.period}_{payroll.benefit_type.code}_{payroll.pk}.xlsx"
+    return export_response(
+        request.user, PayrollLineExporter(request.user, payroll), name, {"payroll": payroll.pk}
+    )
+
+
+@requires("payment.failures")
+def failures_export_view(request: HttpRequest) -> HttpResponseBase:
+    from shebao.payments.exporters import FailureExporter, export_response
+
+    reason = request.GET.get("reason", "")
+    reason = reason if reason in FailureReason.values else ""
+    return export_response(
+        request.user, FailureExporter(request.user, reason), "发放失败.xlsx", {"reason": reason}
+    )
+
+
+@requires("death.record")
+def death_record_view(request: HttpRequest) -> HttpResponse:
+    from shebao.people.selectors import persons_visible_to
+
+    form = DeathForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = persons_visible_to(request.user).filter(ssn=form.cleaned_data["ssn"].strip().upper()).first()
+        if person is None:
+            form.add_error("ssn", "在您的管辖范围内没有该社会保障号码的人员")
+        else:
+            try:
+                outcome = services.death_record(
+                    person=person,
+                    death_date=form.cleaned_data["death_date"],
+                    source=form.cleaned_data["source"],
+                    actor=request.user,
+                )
+            except SHOWN as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"已登记{person.name}死亡：终止待遇{outcome.terminated}项，草稿中移除{outcome.dropped_from_drafts}笔，"
+                    f"暂缓{outcome.held}笔，发现多发{outcome.overpayments}笔。"
+                    "请告知家属可申领丧葬补助金和抚恤金。",
+                )
+                return redirect("payments:death_record")
+    return render(request, "payments/death.html", {"form": form})
+
+
+@requires("overpayment.view")
+def overpayments_view(request: HttpRequest) -> HttpResponse:
+    from shebao.payments.models import Overpayment
+
+    state = request.GET.get("state", "open")
+    state = state if state in Overpayment.State.values else ""
+    page = Paginator(selectors.overpayments_visible_to(request.user, state=state), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "payments/overpayments.html",
+        {
+            "page_obj": page,
+            "state": state,
+            "states": Overpayment.State.choices,
+            "settle_form": SettleForm(),
+            "querystring": f"state={state}",
+        },
+    )
+
+
+@require_POST
+@requires("overpayment.settle")
+def overpayment_settle_view(request: HttpRequest, pk: int) -> HttpResponse:
+    overpayment = selectors.overpayments_visible_to(request.user).filter(pk=pk).first()
+    if overpayment is None:
+        raise PermissionDenied("该笔多发待遇不在您的管辖范围内，或不存在")
+    form = SettleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择办结方式并填写凭证号")
+        return redirect("payments:overpayments")
+    try:
+        services.overpayment_settle(
+            overpayment=overpayment,
+            to_state=form.cleaned_data["to_state"],
+            reference=form.cleaned_data["reference"],
+            actor=request.user,
+        )
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{overpayment.person.name}的多发待遇已办结")
+    return redirect("payments:overpayments")
+
+
+@requires("certification.view")
+def certification_view(request: HttpRequest) -> HttpResponse:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shebao.core.values.period import period_of
+    from shebao.people.selectors import persons_visible_to
+
+    today = timezone.localdate()
+    form = CertificationForm(request.POST or None, initial={"certified_on": today, "channel": "counter"})
+    if request.method == "POST":
+        if not request.user.can("certification.record"):  # type: ignore[union-attr]
+            raise PermissionDenied("您的角色无权登记认证")
+        if form.is_valid():
+            person = (
+                persons_visible_to(request.user).filter(ssn=form.cleaned_data["ssn"].strip().upper()).first()
+            )
+            if person is None:
+                form.add_error("ssn", "在您的管辖范围内没有该社会保障号码的人员")
+            else:
+                try:
+                    outcome = services.certification_record(
+                        person=person,
+                        channel=form.cleaned_data["channel"],
+                        certified_on=form.cleaned_data["certified_on"],
+                        note=form.cleaned_data["note"],
+                        actor=request.user,
+                    )
+                except SHOWN as exc:
+                    messages.error(request, exc.message)
+                else:
+                    extra = (
+                        f"，恢复发放{outcome.resumed}项待遇，补发{outcome.back_pay_months}个月（随下月发放）"
+                        if outcome.resumed
+                        else ""
+                    )
+                    messages.success(request, f"已登记{person.name}的待遇资格认证{extra}")
+                    return redirect(f"{request.path}?status={request.GET.get('status', 'due')}")
+    status = "overdue" if request.GET.get("status") == "overdue" else "due"
+    qs = selectors.certification_list(request.user, period=period_of(today), status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    ninety = (
+        today.replace(year=today.year - 90)
+        if not (today.month == 2 and today.day == 29)
+        else dt.date(today.year - 90, 2, 28)
+    )
+    for p in page:
+        p.home_visit = p.birth_date <= ninety  # 90 and over: the township offers a home visit
+    return render(
+        request,
+        "payments/certification.html",
+        {"page_obj": page, "status": status, "form": form, "querystring": f"status={status}"},
+    )
+
+
+@requires("payment.statement")
+def statement_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    person, lines = selectors.payment_statement(request.user, person_id)
+    page = Paginator(lines, 50).get_page(request.GET.get("page"))
+    return render(request, "payments/statement.html", {"person": person, "page_obj": page})
+
+
+@requires("payment.my_statement")
+def my_statement_view(request: HttpRequest) -> HttpResponseBase:
+    if not request.user.person_id:  # type: ignore[union-attr]
+        raise PermissionDenied("仅持卡人本人可查看本人待遇发放记录")
+    return statement_view(request, request.user.person_id)  # type: ignore[union-attr]
+
+
+@requires("entitlement.view")
+def entitlement_list_view(request: HttpRequest) -> HttpResponse:
+    from shebao.payments.forms import EntitlementImportForm
+
+    q = request.GET.get("q", "").strip()
+    qs = (
+        selectors.entitlements_visible_to(request.user)
+        .prefetch_related("amounts")
+        .order_by("person__ssn", "benefit_type__sort_order")
+    )
+    if q:
+        qs = qs.filter(person__ssn=q.upper()) if len(q) == 18 else qs.filter(person__name__contains=q)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/entitlements.html",
+        {
+            "page_obj": page,
+            "q": q,
+            "form": EntitlementImportForm(),
+            "querystring": f"q={q}" if q else "",
+            "pending": selectors.pending_entitlement_changes(request.user)[:200],
+        },
+    )
+
+
+@require_POST
+@requires("entitlement.edit")
+def entitlement_import_view(request: HttpRequest) -> HttpResponse:
+    import tempfile
+    from pathlib import Path
+
+    from shebao.payments.forms import EntitlementImportForm
+    from shebao.payments.importers import entitlement_import
+    from shebao.people.importers import ImportRejected
+
+    form = EntitlementImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择要导入的文件")
+        return redirect("payments:entitlements")
+    upload = form.cleaned_data["file"]
+    suffix = Path(upload.name).suffix.lower()[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        with path.open("wb") as fh:
+            for chunk in upload.chunks():
+                fh.write(chunk)
+        try:
+            result = entitlement_import(path=path, file_name=upload.name, actor=request.user)
+        except ImportRejected as exc:
+            return render(
+                request,
+                "payments/entitlements.html",
+                {"page_obj": None, "q": "", "form": form, "problems": exc.problems, "rejected": exc.message},
+            )
+        except SHOWN as exc:
+            messages.error(request, exc.message)
+            return redirect("payments:entitlements")
+    if result.duplicate:
+        messages.info(request, "该文件已导入过，本次未做任何更改")
+    else:
+        messages.success(
+            request, f"导入完成：新增{result.created}项，调整金额{result.changed}项，未变{result.unchanged}项"
+        )
+    return redirect("payments:entitlements")
+
+
+@requires("entitlement.edit")
+def entitlement_change_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from shebao.payments.forms import EntitlementChangeForm
+
+    entitlement = selectors.entitlement_get(request.user, pk)
+    form = EntitlementChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.entitlement_change_request(
+                entitlement=entitlement,
+                kind=data["kind"],
+                amount=data["amount"] or None,
+                period=data["period"] or None,
+                reason=data["reason"],
+                note=data["note"],
+                actor=request.user,
+            )
+        except SHOWN as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "变更申请已提交，待复核员复核后生效")
+            return redirect("payments:entitlements")
+    return render(request, "payments/entitlement_change.html", {"entitlement": entitlement, "form": form})
+
+
+@require_POST
+@requires("entitlement.approve")
+def entitlement_change_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    change = selectors.pending_entitlement_changes(request.user).filter(pk=pk).first()
+    if change is None:
+        messages.error(request, "该变更已复核或不在您的管辖范围内")
+        return redirect("payments:entitlements")
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.entitlement_change_decide(
+            change=change, approve=approve, note=request.POST.get("note", ""), actor=request.user
+        )
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "变更已复核生效" if approve else "变更已退回")
+    return redirect("payments:entitlements")
+
+
+@require_POST
+@requires("certification.sweep")
+def certification_sweep_view(request: HttpRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    from shebao.core.values.period import period_of
+
+    try:
+        n = services.certification_sweep(
+            region=_region(request), period=period_of(timezone.localdate()), actor=request.user
+        )
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"逾期未认证的{n}项待遇自下月起暂停发放")
+    return redirect(f"{reverse('payments:certification')}?status=overdue")

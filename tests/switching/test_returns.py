@@ -1,0 +1,188 @@
+"""Units return the filled form: every row checked, problems named by row and column, nothing half-applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from shebao.accounts.roles import Role
+from shebao.audit.models import AuditLog
+from shebao.switching.models import AccountChange, VerificationForm
+from tests.factories import UserFactory
+from tests.switching.factories import (
+    NEW_ACCOUNT,
+    NOT_NOW,
+    SWITCH,
+    downloaded_rows,
+    fill,
+    setup_forms_world,
+    upload,
+    write_filled_ods,
+    write_filled_xlsx,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def unit_a(world: Any) -> dict[str, Any]:
+    data = setup_forms_world(world)
+    data["form"] = VerificationForm.objects.get(employer=world.unit_a)
+    return data
+
+
+def test_it_turns_a_valid_return_into_prepared_changes(
+    world: Any, client: Any, unit_a: dict[str, Any]
+) -> None:
+    form = unit_a["form"]
+    a, a2 = unit_a["a"], unit_a["a2"]
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form),
+        {a.name: (SWITCH, NEW_ACCOUNT, ""), a2.name: (NOT_NOW, "", "卧床不起")},
+    )
+    response = upload(client, form, write_filled_xlsx(rows))
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert (form.state, form.returned_by) == ("returned", world.unit_clerk)
+    with form.scan_file.open("rb") as scan:
+        assert scan.read().startswith(b"%PDF")
+    change = AccountChange.objects.get()
+    assert (change.person, change.account_no, change.account_name, change.state) == (
+        a,
+        NEW_ACCOUNT,
+        a.name,
+        "prepared",
+    )
+    assert change.prepared_by == world.unit_clerk and change.form == form
+    assert dict(form.lines.values_list("person_id", "result")) == {
+        a.pk: "switchable",
+        a2.pk: "not_switchable",
+    }
+    assert form.lines.get(person=a2).remark == "卧床不起"
+
+
+def test_it_changes_nothing_when_the_same_file_comes_again(
+    world: Any, client: Any, unit_a: dict[str, Any]
+) -> None:
+    form = unit_a["form"]
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form),
+        {unit_a["a"].name: (SWITCH, NEW_ACCOUNT, ""), unit_a["a2"].name: (NOT_NOW, "", "尚未办卡")},
+    )
+    content = write_filled_xlsx(rows)
+    upload(client, form, content)
+    response = upload(client, form, content)
+    assert response.status_code == 302
+    assert AccountChange.objects.count() == 1
+    assert AuditLog.objects.filter(action="switching.form_return").count() == 1
+    page = client.get(response.url).content.decode()
+    assert "该文件已报送过，未做任何改动" in page
+
+
+def test_it_names_every_bad_cell_and_applies_nothing(world: Any, client: Any, unit_a: dict[str, Any]) -> None:
+    form = unit_a["form"]
+    a, a2 = unit_a["a"], unit_a["a2"]
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form),
+        {a.name: (SWITCH, "12AB", ""), a2.name: (NOT_NOW, "", "")},
+    )
+    first = next(i for i, r in enumerate(rows) if r[2] == a.name)
+    rows[first][2] = "王大明"  # a protected column changed
+    rows.append(
+        ["9", world.person_b.ssn, world.person_b.name, "", "", "", "", SWITCH, "", NEW_ACCOUNT, "李小红", ""]
+    )
+    response = upload(client, form, write_filled_xlsx(rows))
+    assert response.status_code == 400
+    problems = [str(p) for p in response.context["problems"]]
+    second = next(i for i, r in enumerate(rows) if r[2] == a2.name)
+    assert f"第{first + 1}行【姓名】：该列不可修改（原为“{a.name}”），更正请填写在“新”列中" in problems
+    assert any(p.startswith(f"第{first + 1}行【新银行账号】") for p in problems)
+    assert any(p.startswith(f"第{second + 1}行【备注】") for p in problems)
+    assert any(p.startswith(f"第{len(rows)}行【社会保障号码】") and "不在本表中" in p for p in problems)
+    assert "文件未导入" in response.content.decode()
+    form.refresh_from_db()
+    assert (form.state, form.return_checksum) == ("downloaded", "")
+    assert not AccountChange.objects.exists()
+    assert set(form.lines.values_list("result", flat=True)) == {""}
+
+
+def test_it_refuses_the_form_of_another_unit(world: Any, client: Any, unit_a: dict[str, Any]) -> None:
+    form_b = VerificationForm.objects.get(employer=world.unit_b)
+    clerk_b = UserFactory(username="unit_b", role=Role.UNIT_CLERK, region=None, employer=world.unit_b)
+    rows_b = fill(downloaded_rows(client, clerk_b, form_b), {world.person_b.name: (SWITCH, NEW_ACCOUNT, "")})
+    downloaded_rows(client, world.unit_clerk, unit_a["form"])
+    response = upload(client, unit_a["form"], write_filled_xlsx(rows_b))
+    assert response.status_code == 400
+    assert "第2行【表单编号】：这是乙单位的核实反馈表" in str(response.context["problems"][0])
+    assert not AccountChange.objects.exists()
+    refused = AuditLog.objects.get(action="switching.form_return_refused")
+    assert (refused.actor, refused.new["file_of_form"]) == (world.unit_clerk, form_b.code)
+
+
+def test_it_refuses_and_audits_an_upload_by_another_units_clerk(
+    world: Any, client: Any, unit_a: dict[str, Any]
+) -> None:
+    form = unit_a["form"]
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form), {unit_a["a"].name: (SWITCH, NEW_ACCOUNT, "")}
+    )
+    clerk_b = UserFactory(username="unit_b", role=Role.UNIT_CLERK, region=None, employer=world.unit_b)
+    client.force_login(clerk_b)
+    response = upload(client, form, write_filled_xlsx(rows))
+    assert response.status_code == 403
+    assert AuditLog.objects.filter(
+        action="scope.denied", actor=clerk_b, object_repr__contains="/return/"
+    ).exists()
+    form.refresh_from_db()
+    assert form.state == "downloaded"
+    assert not AccountChange.objects.exists()
+
+
+def test_it_needs_the_stamped_scan_and_a_downloaded_form(
+    world: Any, client: Any, unit_a: dict[str, Any]
+) -> None:
+    form = unit_a["form"]
+    client.force_login(world.unit_clerk)
+    early = upload(client, form, b"not yet", name="x.xlsx")
+    assert "请先下载核实反馈表" in client.get(early.url).content.decode()
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form), {unit_a["a"].name: (SWITCH, NEW_ACCOUNT, "")}
+    )
+    response = upload(client, form, write_filled_xlsx(rows), scan=False)
+    assert "加盖单位公章的反馈表扫描件" in client.get(response.url).content.decode()
+    form.refresh_from_db()
+    assert form.state == "downloaded"
+
+
+def test_it_reads_a_form_saved_by_libreoffice_as_ods(world: Any, client: Any, unit_a: dict[str, Any]) -> None:
+    form = unit_a["form"]
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form),
+        {unit_a["a"].name: (SWITCH, NEW_ACCOUNT, ""), unit_a["a2"].name: (NOT_NOW, "", "尚未办卡")},
+    )
+    response = upload(client, form, write_filled_ods(rows), name="反馈表.ods")
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert form.state == "returned"
+    assert AccountChange.objects.get().person == unit_a["a"]
+
+
+def test_it_shows_the_stamped_scan_to_the_reviewer_only_within_scope(
+    world: Any, client: Any, unit_a: dict[str, Any]
+) -> None:
+    form = unit_a["form"]
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form),
+        {unit_a["a"].name: (SWITCH, NEW_ACCOUNT, ""), unit_a["a2"].name: (NOT_NOW, "", "尚未办卡")},
+    )
+    upload(client, form, write_filled_xlsx(rows))
+    client.force_login(world.supervisor)
+    detail = client.get(reverse("switching:form", args=[form.pk])).content.decode()
+    assert "查看盖章扫描件" in detail
+    scan = client.get(reverse("switching:form_file", args=[form.pk, "scan"]))
+    assert b"".join(scan.streaming_content).startswith(b"%PDF")
+    clerk_b = UserFactory(username="unit_b", role=Role.UNIT_CLERK, region=None, employer=world.unit_b)
+    client.force_login(clerk_b)
+    assert client.get(reverse("switching:form_file", args=[form.pk, "scan"])).status_code == 403
