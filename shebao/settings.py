@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "shebao.cards",
     "shebao.switching",
     "shebao.payments",
+    "shebao.campaigns",
     "shebao.web",
     "shebao.api",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("cards/", include("shebao.cards.urls")),
     path("switching/", include("shebao.switching.urls")),
     path("payments/", include("shebao.payments.urls")),
+    path("campaigns/", include("shebao.campaigns.urls")),
     path("audit/", include("shebao.audit.urls")),
     path("jobs/", include("shebao.jobs.urls")),
     path("accounts/", include("shebao.accounts.urls")),

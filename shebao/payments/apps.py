@@ -1,4 +1,23 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_benefit_types(sender: Any, apps: Any = None, using: str = "default", **kwargs: Any) -> None:
+    """Put the built-in benefit types back when a table flush removed them (the data migration seeds them
+    once; `flush` empties every table and then sends post_migrate). Existing rows are never changed."""
+    import importlib
+
+    if apps is None:
+        return
+    try:
+        BenefitType = apps.get_model("payments", "BenefitType")
+    except LookupError:
+        return
+    if BenefitType.objects.using(using).exists():
+        return
+    importlib.import_module("shebao.payments.migrations.0002_benefit_types").seed(apps, None)
 
 
 class PaymentsConfig(AppConfig):
@@ -11,3 +30,4 @@ class PaymentsConfig(AppConfig):
         from shebao.payments.permissions import register
 
         register()
+        post_migrate.connect(_ensure_benefit_types, sender=self, dispatch_uid="payments.ensure_benefit_types")

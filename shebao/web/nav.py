@@ -40,7 +40,7 @@ NAV: list[NavSection] = [
 ]
 
 
-APP_NAV_MODULES = ("shebao.cards.nav", "shebao.switching.nav", "shebao.payments.nav")
+APP_NAV_MODULES = ("shebao.cards.nav", "shebao.switching.nav", "shebao.payments.nav", "shebao.campaigns.nav")
 
 
 def all_sections() -> list[NavSection]:

@@ -62,7 +62,7 @@ def test_an_empty_payroll_cannot_be_approved(pay, world):
         payroll_approve(payroll=payroll, actor=world.supervisor)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_concurrent_approvals_on_postgresql_give_one_approval(pay, world):
     other = UserFactory(username="supervisor2", role="centre_supervisor", region=world.region)

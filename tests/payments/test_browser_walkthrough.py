@@ -14,7 +14,7 @@ from tests.browser.conftest import login
 from tests.factories import PASSWORD
 from tests.payments.factories import return_bytes
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("SHEBAO_SCREENSHOTS", "")
 BALANCED = "成功+失败+待发+暂缓＝应发"
 

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CampaignsConfig(AppConfig):
+    """Card-generation replacement campaigns (换代), card progress figures, and the links from cards to
+    payments (financial activation → payment account offer, pre-flight rules for card states)."""
+
+    name = "shebao.campaigns"
+    label = "campaigns"
+    verbose_name = "换卡与进度"
+
+    def ready(self) -> None:
+        pass

@@ -1,0 +1,3 @@
+from shebao.web.nav import NavSection
+
+SECTIONS: list[NavSection] = []
