@@ -190,3 +190,13 @@ def banks_list(request: HttpRequest) -> Any:
 def outlets_list(request: HttpRequest) -> Any:
     _require(request, "org.view")
     return org_selectors.outlets_visible_to(request.user)
+
+
+def _mount_routers() -> None:
+    """Each domain's read API lives beside its selectors; mounted here under /api/v1."""
+    from shebao.api.cards import router as cards_router
+
+    api.add_router("", cards_router)
+
+
+_mount_routers()
