@@ -115,6 +115,13 @@ def demo_seed(
                 },
                 reason="shebao seed",
             )
+            if persons:
+                # Cards, entitlements and payrolls in the same transaction: all of the demo or none.
+                from shebao.demo.domain import seed_domain
+                from shebao.orgs.models import Region
+
+                region = Region.objects.get(code=county_region.code)
+                result.created.update(seed_domain(region=region, as_of=as_of, seed=seed))
     result.as_of = as_of
     return result
 

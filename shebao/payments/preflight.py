@@ -37,6 +37,7 @@ FALLBACK_MONTHS = 6
 PREFLIGHT_PREFIX = "preflight:"
 NO_ACCOUNT = "no_account"
 NAME_MISMATCH = "name_mismatch"
+NAME_CHARSET = "name_charset"
 
 
 def candidate_lines(payroll_id: int) -> QuerySet[PaymentLine]:
@@ -82,7 +83,38 @@ def _mismatches(batch: list[tuple[int, int, str, str]]) -> Iterable[HoldRow]:
         yield pk, NAME_MISMATCH, f"账户户名“{account_name}”与姓名“{person_name}”不符（未在户名白名单中）"
 
 
-BUILTIN_RULES: list[Callable[[QuerySet[PaymentLine]], Iterable[HoldRow]]] = [_no_account, _name_mismatch]
+def _gbk_unsafe(text: str) -> str:
+    """The first character of ``text`` GBK cannot encode ('' when it can all be encoded)."""
+    for ch in text:
+        try:
+            ch.encode("gbk")
+        except UnicodeEncodeError:
+            return ch
+    return ""
+
+
+def _name_not_encodable(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
+    # Bank files are GBK (txt-v1, and what the banks' systems read): a rare character outside GBK
+    # (生僻字 such as 𨭉) would stop the whole file. Hold just that line for a clerk instead: they check
+    # the spelling the bank holds, add it to the name whitelist, or pay the line by hand.
+    for pk, name in lines.exclude(account_no="").values_list("pk", "account_name").iterator(chunk_size=5000):
+        if name.isascii():
+            continue
+        try:
+            name.encode("gbk")
+        except UnicodeEncodeError:
+            yield (
+                pk,
+                NAME_CHARSET,
+                f"账户户名“{name}”含银行代发文件（GBK）无法表示的字符“{_gbk_unsafe(name)}”，请与银行核实户名写法后处理",
+            )
+
+
+BUILTIN_RULES: list[Callable[[QuerySet[PaymentLine]], Iterable[HoldRow]]] = [
+    _no_account,
+    _name_not_encodable,
+    _name_mismatch,
+]
 
 
 def holds_for(payroll_id: int) -> dict[int, tuple[str, str, bool]]:

@@ -1,0 +1,59 @@
+"""The demo county also has cards, entitlements, certifications and payrolls, consistent with each other."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Sum
+
+from shebao.cards.models import Card, CardMovement
+from shebao.cards.selectors import delta_expr
+from shebao.payments.models import Entitlement, PaymentLine, Payroll
+from shebao.payments.reconciliation import payroll_reconcile
+from shebao.people.models import PaymentAccount
+from tests.demo.test_seed import AS_OF
+
+
+@pytest.fixture
+def seeded(db: None) -> None:
+    call_command("seed", "--persons", "400", "--seed", "5", "--as-of", AS_OF.isoformat(), stdout=StringIO())
+
+
+def test_it_gives_cards_in_many_states_with_a_consistent_ledger(seeded: None) -> None:
+    states = dict(Card.objects.values_list("state").annotate(n=Count("id")))
+    assert states["issued"] > states.get("in_stock", 0) > 0
+    assert len(states) >= 5
+    # Stock derived from the ledger is never negative, and every in-stock card lies at exactly one place.
+    balances = (
+        CardMovement.objects.values("card_id", "location_id")
+        .annotate(n=Sum(delta_expr()))
+        .values_list("n", flat=True)
+    )
+    assert min(balances) >= 0
+    for card in Card.objects.filter(state="in_stock"):
+        held = (
+            CardMovement.objects.filter(card=card)
+            .values("location_id")
+            .annotate(n=Sum(delta_expr()))
+            .filter(n__gt=0)
+        )
+        assert held.count() == 1
+
+
+def test_a_person_paid_on_the_card_holds_an_activated_card_with_that_account(seeded: None) -> None:
+    for account in PaymentAccount.objects.filter(kind="card", person__death_date__isnull=True)[:50]:
+        card = Card.objects.get(person_id=account.person_id)
+        assert card.state == "issued" and card.fin_activated_at is not None
+        assert card.bank_account == account.account_no
+
+
+def test_it_seeds_entitlements_and_a_filed_payroll_that_reconciles(seeded: None) -> None:
+    assert Entitlement.objects.exists()
+    filed = Payroll.objects.get(state="filed")
+    assert Payroll.objects.filter(state="draft").count() == 1
+    assert filed.bank_files.exists()
+    figures = payroll_reconcile(filed)  # raises when anything does not add up to the fen
+    assert figures.issued.count == PaymentLine.objects.filter(payroll=filed).count() > 0
+    assert figures.pending.count + figures.held.count == figures.issued.count
