@@ -55,3 +55,48 @@ LABELS[CARD_RECALL] = "回收社保卡"
 
 CARD_HANDOVER_SETTLE = "card.handover_settle"
 LABELS[CARD_HANDOVER_SETTLE] = "单位交回发卡名单及未发卡"
+
+CARD_NOTICE_SEND = "card.notice_send"
+CARD_ISSUE_VILLAGE = "card.issue_village"
+VILLAGE_SESSION_PLAN = "card.village_plan"
+VILLAGE_SESSION_CLOSE = "card.village_close"
+MAIL_REQUEST = "card.mail_request"
+MAIL_PROOF_UPLOAD = "card.mail_proof"
+MAIL_REVIEW = "card.mail_review"
+MAIL_DISPATCH = "card.mail_dispatch"
+MAIL_CANCEL = "card.mail_cancel"
+TEMP_CARD_REGISTER = "card.temp_register"
+TEMP_CARD_SETTLE = "card.temp_settle"
+TEMP_CARD_RECONCILE = "card.temp_reconcile"
+CARD_WASTE_HANDOVER = "card.waste_handover"
+CARD_DESTROY = "card.destroy"
+DOCUMENT_DISPOSAL = "card.document_disposal"
+
+LABELS.update(
+    {
+        CARD_NOTICE_SEND: "发送领卡通知",
+        CARD_ISSUE_VILLAGE: "进村发放社保卡",
+        VILLAGE_SESSION_PLAN: "计划进村发放",
+        VILLAGE_SESSION_CLOSE: "结束进村发放",
+        MAIL_REQUEST: "申请邮寄社保卡",
+        MAIL_PROOF_UPLOAD: "上传生存状态认证材料",
+        MAIL_REVIEW: "审核邮寄申请",
+        MAIL_DISPATCH: "EMS邮寄社保卡",
+        MAIL_CANCEL: "撤销邮寄申请",
+        TEMP_CARD_REGISTER: "登记临时卡",
+        TEMP_CARD_SETTLE: "临时卡回收/收取工本费",
+        TEMP_CARD_RECONCILE: "临时卡及工本费核对",
+        CARD_WASTE_HANDOVER: "废卡交付省厅",
+        CARD_DESTROY: "废卡销毁",
+        DOCUMENT_DISPOSAL: "文件销毁/处置登记",
+    }
+)
+
+CARD_MEMBER_HANDOUT = "card.member_handout"
+CARD_HANDOVER_ACTIVATE = "card.handover_activate"
+LABELS.update(
+    {
+        CARD_MEMBER_HANDOUT: "单位登记发卡到人",
+        CARD_HANDOVER_ACTIVATE: "集中领卡统一激活金融功能",
+    }
+)

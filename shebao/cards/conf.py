@@ -1,6 +1,7 @@
 """Settings of the cards app, each with a default (a centre overrides them in its settings)."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -22,3 +23,34 @@ def default_expiry(issue_date: date) -> date:
         return issue_date.replace(year=year)
     except ValueError:
         return issue_date.replace(year=year, day=28)
+
+
+def notice_sender_path() -> str:
+    """Dotted path of the one class that sends 领卡通知 (SMS gateway, fax server...); the default only logs."""
+    return str(getattr(settings, "SHEBAO_CARD_NOTICE_SENDER", "shebao.cards.notify.LogSender"))
+
+
+def temp_card_fee() -> Decimal:
+    """工本费 for a lost or damaged temporary card (20 yuan unless the centre's settings say otherwise)."""
+    from shebao.core.values.money import parse_yuan
+
+    return parse_yuan(str(getattr(settings, "SHEBAO_TEMP_CARD_FEE", "20.00")))
+
+
+def temp_card_reconcile_day() -> int:
+    """Day of the month on which temporary cards and fees are reconciled (the next working day if not one)."""
+    return int(getattr(settings, "SHEBAO_TEMP_CARD_RECONCILE_DAY", 15))
+
+
+def liveness_max_bytes(kind: str) -> int:
+    """Upload limit of a liveness proof: a video may be larger than a photo."""
+    if kind == "video":
+        return int(getattr(settings, "SHEBAO_LIVENESS_VIDEO_MAX_BYTES", 50 * 1024 * 1024))
+    return int(getattr(settings, "SHEBAO_LIVENESS_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def liveness_phrase() -> str:
+    """The set phrase the holder reads aloud in the video (规定话语)."""
+    return str(
+        getattr(settings, "SHEBAO_LIVENESS_PHRASE", "本人申请邮寄社会保障卡，今天是{date}，本人姓名{name}。")
+    )

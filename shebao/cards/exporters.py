@@ -82,3 +82,122 @@ class ProductionFileExporter(ListExporter):
                     phone,
                     addr,
                 ]
+
+
+def _ssn(value: str, full: bool) -> str:
+    from shebao.core.values.masking import mask_ssn
+
+    return value if full else mask_ssn(value)
+
+
+class TempReconciliationExporter(ListExporter):
+    """临时卡及工本费核对表 as xlsx: one row per temporary card settled in the reconciliation."""
+
+    title = sheet_name = "临时卡核对"
+
+    def __init__(self, reconciliation: Any, *, full_ids: bool):
+        self.rec, self.full = reconciliation, full_ids
+
+    def headers(self) -> Sequence[str]:
+        return [
+            "序号",
+            "网点",
+            "核对月份",
+            "临时卡号",
+            "姓名",
+            "社会保障号码",
+            "处理结果",
+            "工本费（元）",
+            "收据编号",
+            "处理日期",
+        ]
+
+    def column_widths(self) -> Sequence[int]:
+        return [6, 20, 10, 14, 10, 22, 18, 12, 14, 12]
+
+    def rows(self) -> Iterable[Sequence[Any]]:
+        qs = self.rec.temp_cards.select_related("person").order_by("settled_at", "id")
+        for n, t in enumerate(qs.iterator(chunk_size=2000), start=1):
+            yield [
+                n,
+                self.rec.outlet.name,
+                self.rec.period,
+                t.temp_no,
+                t.person.name,
+                _ssn(t.person.ssn, self.full),
+                t.get_state_display(),
+                t.fee,
+                t.receipt_no or "",
+                t.settled_at.date().isoformat() if t.settled_at else "",
+            ]
+
+
+class DestructionExporter(ListExporter):
+    """废卡交接及销毁明细 as xlsx."""
+
+    title = sheet_name = "废卡销毁明细"
+
+    def __init__(self, destruction: Any, *, full_ids: bool):
+        self.destruction, self.full = destruction, full_ids
+
+    def headers(self) -> Sequence[str]:
+        return ["序号", "社会保障卡卡号", "姓名", "社会保障号码", "合作银行", "作废原因", "状态"]
+
+    def column_widths(self) -> Sequence[int]:
+        return [6, 14, 10, 22, 16, 24, 10]
+
+    def rows(self) -> Iterable[Sequence[Any]]:
+        items = self.destruction.items.select_related("card", "card__person", "card__bank").order_by(
+            "cause", "card__card_no"
+        )
+        for n, i in enumerate(items.iterator(chunk_size=2000), start=1):
+            yield [
+                n,
+                i.card.card_no,
+                i.card.person.name,
+                _ssn(i.card.person.ssn, self.full),
+                i.card.bank.name,
+                i.get_cause_display(),
+                i.card.get_state_display(),
+            ]
+
+
+class DisposalExporter(ListExporter):
+    """文件销毁/处置记录表 (附表6) as xlsx."""
+
+    title = sheet_name = "文件销毁处置记录"
+
+    def __init__(self, records: Any):
+        self.records = records
+
+    def headers(self) -> Sequence[str]:
+        return [
+            "序号",
+            "销毁/处置日期",
+            "部门/网点",
+            "文件名称",
+            "载体",
+            "数量",
+            "涉及批次/期间",
+            "销毁/处置方式",
+            "执行人",
+            "监督人",
+        ]
+
+    def column_widths(self) -> Sequence[int]:
+        return [6, 12, 20, 30, 8, 12, 18, 16, 10, 10]
+
+    def rows(self) -> Iterable[Sequence[Any]]:
+        for n, r in enumerate(self.records.iterator(chunk_size=2000), start=1):
+            yield [
+                n,
+                r.disposed_on.isoformat(),
+                r.outlet.name if r.outlet else r.region.name,
+                r.document,
+                r.get_medium_display(),
+                r.quantity,
+                r.covers,
+                r.get_method_display(),
+                r.disposed_by,
+                r.witness,
+            ]

@@ -12,11 +12,15 @@ from shebao.cards.models import (
     CardNotice,
     CardState,
     DeliveryMode,
+    DocumentDisposal,
     FinancialChannel,
     Generation,
+    LivenessProof,
     SocialChannel,
+    TempCard,
+    WasteCause,
 )
-from shebao.orgs.models import Bank, Outlet
+from shebao.orgs.models import Bank, Outlet, Township
 
 
 class CardSearchForm(forms.Form):
@@ -150,3 +154,140 @@ class ShipmentForm(forms.Form):
 
 class ReceiveForm(forms.Form):
     custodian = forms.CharField(label="入库保管责任人", max_length=50)
+
+
+class NoticeSendForm(forms.Form):
+    target = forms.CharField(widget=forms.HiddenInput)
+    channel = forms.ChoiceField(label="通知方式", choices=CardNotice.Channel.choices)
+    recipient = forms.CharField(label="号码/地址", max_length=200, required=False)
+    note = forms.CharField(label="附言", max_length=200, required=False)
+
+
+class VillagePlanForm(forms.Form):
+    outlet = forms.ModelChoiceField(
+        label="发卡网点（卡片所在库位）", queryset=Outlet.objects.none(), empty_label=None
+    )
+    township = forms.ModelChoiceField(label="乡镇", queryset=Township.objects.none(), empty_label=None)
+    held_on = forms.DateField(label="发放日期", widget=forms.DateInput(attrs={"type": "date"}))
+    place = forms.CharField(label="发放地点", max_length=100)
+    villages = forms.CharField(label="已通知村屯", max_length=300, help_text="由村委会通知，多个村用顿号分隔")
+    notified_by = forms.CharField(label="通知方式/通知人", max_length=100, initial="村委会广播及电话通知")
+    station_officer = forms.CharField(label="人社站社保卡专员", max_length=50)
+    bank_officer = forms.CharField(label="合作银行管理员", max_length=50)
+
+    def __init__(self, *args, outlets=None, townships=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if outlets is not None:
+            self.fields["outlet"].queryset = outlets  # type: ignore[attr-defined]
+        if townships is not None:
+            self.fields["township"].queryset = townships  # type: ignore[attr-defined]
+
+
+class VillageIssueForm(forms.Form):
+    card = forms.IntegerField(widget=forms.HiddenInput)
+    receiver_name = forms.CharField(label="领卡人姓名", max_length=50)
+    receiver_ssn = forms.CharField(label="领卡人身份证号", max_length=20)
+    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    address = forms.CharField(label="住址（已核对）", max_length=200, required=False)
+    id_checked = forms.BooleanField(label="已核对身份证件", required=False)
+    photo_checked = forms.BooleanField(label="已核对照片", required=False)
+    address_checked = forms.BooleanField(label="已核对住址", required=False)
+    form_signed = forms.BooleanField(label="已在《个人领取登记表》签字", required=False)
+    activate_financial = forms.BooleanField(label="移动终端激活金融功能", required=False, initial=True)
+    password_changed = forms.BooleanField(label="持卡人已现场修改密码", required=False)
+
+
+class MailRequestForm(forms.Form):
+    card = forms.IntegerField(widget=forms.HiddenInput)
+    address = forms.CharField(label="邮寄地址", max_length=200)
+    phone = forms.CharField(label="收件电话", max_length=30)
+
+
+class ProofUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="材料类型", choices=LivenessProof.Kind.choices)
+    file = forms.FileField(label="文件")
+
+
+class MailRejectForm(forms.Form):
+    reason = forms.CharField(label="未通过原因", max_length=200)
+
+
+class MailDispatchForm(forms.Form):
+    tracking_no = forms.CharField(label="EMS运单号", max_length=20)
+
+
+class TempRegisterForm(forms.Form):
+    ssn = forms.CharField(label="社会保障号码", max_length=20)
+    temp_no = forms.CharField(label="临时卡号", max_length=20)
+    issued_on = forms.DateField(label="发临时卡日期", widget=forms.DateInput(attrs={"type": "date"}))
+    outlet = forms.ModelChoiceField(
+        label="负责网点", queryset=Outlet.objects.none(), required=False, help_text="发放正式卡的网点"
+    )
+
+    def __init__(self, *args, outlets=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if outlets is not None:
+            self.fields["outlet"].queryset = outlets  # type: ignore[attr-defined]
+
+
+class TempSettleForm(forms.Form):
+    temp_card = forms.IntegerField(widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        label="处理结果",
+        choices=[(k, v) for k, v in TempCard.State.choices if k != TempCard.State.OUTSTANDING],
+    )
+    receipt_no = forms.CharField(
+        label="收据编号", max_length=30, required=False, help_text="丢失、损坏的须收取工本费并开具收据"
+    )
+
+
+class TempReconcileForm(forms.Form):
+    outlet = forms.ModelChoiceField(label="网点", queryset=Outlet.objects.none(), empty_label=None)
+    period = forms.CharField(label="核对月份", max_length=7, help_text="如 202405")
+    checked_by = forms.CharField(label="核对人", max_length=50)
+
+    def __init__(self, *args, outlets=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if outlets is not None:
+            self.fields["outlet"].queryset = outlets  # type: ignore[attr-defined]
+
+
+class WasteRecallForm(forms.Form):
+    card_no = forms.CharField(label="卡号", max_length=20)
+    cause = forms.ChoiceField(
+        label="作废原因", choices=[(k, v) for k, v in WasteCause.choices if k != WasteCause.ERROR]
+    )
+    death_certificate_no = forms.CharField(label="死亡证明编号", max_length=40, required=False)
+    reason = forms.CharField(label="说明", max_length=200)
+
+
+class WasteHandoverForm(forms.Form):
+    handed_over_by = forms.CharField(label="交付人（地区信息管理部门）", max_length=50)
+    received_by = forms.CharField(label="接收人（省厅信息管理中心）", max_length=50)
+
+
+class DestroyForm(forms.Form):
+    place = forms.CharField(label="销毁地点", max_length=100)
+    method = forms.CharField(label="销毁方式", max_length=50, initial="碎卡机粉碎")
+    witness_centre = forms.CharField(label="监销人（省厅信息管理中心）", max_length=50)
+    witness_bank = forms.CharField(label="监销人（合作银行）", max_length=50)
+    witness_factory = forms.CharField(label="监销人（卡厂）", max_length=50)
+
+
+class DisposalForm(forms.Form):
+    outlet = forms.ModelChoiceField(label="网点", queryset=Outlet.objects.none(), required=False)
+    disposed_on = forms.DateField(label="销毁/处置日期", widget=forms.DateInput(attrs={"type": "date"}))
+    document = forms.CharField(
+        label="文件名称", max_length=200, help_text="如：个人领取登记表复印件、制卡数据文件"
+    )
+    medium = forms.ChoiceField(label="载体", choices=DocumentDisposal.Medium.choices)
+    quantity = forms.CharField(label="数量", max_length=50)
+    covers = forms.CharField(label="涉及发放批次/期间", max_length=100, required=False)
+    method = forms.ChoiceField(label="销毁/处置方式", choices=DocumentDisposal.Method.choices)
+    disposed_by = forms.CharField(label="执行人", max_length=50)
+    witness = forms.CharField(label="监督人", max_length=50)
+
+    def __init__(self, *args, outlets=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if outlets is not None:
+            self.fields["outlet"].queryset = outlets  # type: ignore[attr-defined]

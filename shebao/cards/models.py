@@ -80,6 +80,21 @@ class DeliveryMode(models.TextChoices):
     MAIL = "mail", "邮寄（EMS到付）"
 
 
+class NoticeDelivery(models.TextChoices):
+    """What the pluggable sender reported for a notice (sending happens after the commit)."""
+
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+
+
+class WasteCause(models.TextChoices):
+    DECEASED = "deceased", "持卡人死亡（凭死亡证明）"
+    BANK_CHANGE = "bank_change", "联名银行调整作废"
+    ERROR = "error", "信息有误卡"
+    OTHER_FAULT = "other_fault", "其他非持卡人过错"
+
+
 class FailureStage(models.TextChoices):
     BANK = "bank", "银行开户"
     FACTORY = "factory", "卡厂制卡"
@@ -451,6 +466,14 @@ class CardNotice(models.Model):
     channel = models.CharField("通知方式", max_length=10, choices=Channel.choices)
     sent_at = models.DateTimeField("通知时间")
     note = models.CharField("通知内容", max_length=200, blank=True)
+    recipient = models.CharField("号码/地址", max_length=200, blank=True)
+    message = models.TextField("通知全文", blank=True)
+    delivery = models.CharField(
+        "发送结果", max_length=10, choices=NoticeDelivery.choices, default=NoticeDelivery.PENDING
+    )
+    sender = models.CharField("发送通道", max_length=100, blank=True)
+    delivered_at = models.DateTimeField("发送完成时间", null=True, blank=True)
+    delivery_error = models.CharField("发送失败原因", max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -509,6 +532,8 @@ class CardIssue(models.Model):
         PERSONAL = "personal", "本人领取"
         AGENT = "agent", "代办人领取"
         UNIT_COLLECTIVE = "unit_collective", "单位集中领取"
+        VILLAGE = "village", "进村发放"
+        MAIL = "mail", "邮寄（EMS到付）"
 
     card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="issues")
     outlet = models.ForeignKey(
@@ -531,6 +556,26 @@ class CardIssue(models.Model):
         on_delete=models.PROTECT,
         related_name="issues",
         verbose_name="移交单",
+    )
+    village_session = models.ForeignKey(
+        "VillageSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issues",
+        verbose_name="进村发放场次",
+    )
+    # 进村发放: what the two officers checked at the table (身份证件、照片及住址信息) and the signed 附件5.
+    id_checked = models.BooleanField("核对身份证件", default=False)
+    photo_checked = models.BooleanField("核对照片", default=False)
+    address_checked = models.BooleanField("核对住址", default=False)
+    form_signed = models.BooleanField("已在登记表上签字", default=False)
+    password_changed = models.BooleanField("现场修改密码", default=False)
+    tracking_no = models.CharField("EMS运单号", max_length=20, blank=True)
+    # 单位集中领卡: the unit records the day it handed the card to its member (文登: 发卡名单).
+    member_received_on = models.DateField("单位发给本人日期", null=True, blank=True)
+    member_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     issued_at = models.DateTimeField("领取时间")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -650,6 +695,8 @@ class CardRecall(models.Model):
     card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="recall")
     kind = models.CharField("回收类型", max_length=10, choices=Kind.choices)
     reason = models.CharField("回收原因", max_length=200)
+    cause = models.CharField("作废原因", max_length=12, choices=WasteCause.choices, blank=True)
+    death_certificate_no = models.CharField("死亡证明编号", max_length=40, blank=True)
     location = models.ForeignKey(
         CardLocation, on_delete=models.PROTECT, related_name="recalls", verbose_name="回收库位"
     )
@@ -663,3 +710,299 @@ class CardRecall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.card_id}"
+
+
+# ---------------------------------------------------------------- village distribution (进村发放)
+
+
+class VillageSession(models.Model):
+    """A planned session: the station's card officer and the bank's manager go to the villages on a date."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "已计划"
+        CLOSED = "closed", "已结束"
+
+    outlet = models.ForeignKey(
+        "orgs.Outlet", on_delete=models.PROTECT, related_name="+", verbose_name="发卡网点（卡片所在库位）"
+    )
+    township = models.ForeignKey(
+        "orgs.Township", on_delete=models.PROTECT, related_name="+", verbose_name="乡镇"
+    )
+    held_on = models.DateField("发放日期")
+    place = models.CharField("发放地点", max_length=100)
+    villages = models.CharField("已通知村屯", max_length=300)
+    notified_by = models.CharField("通知方式/通知人（村委会）", max_length=100)
+    station_officer = models.CharField("人社站社保卡专员", max_length=50)
+    bank_officer = models.CharField("合作银行管理员", max_length=50)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PLANNED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "进村发放场次"
+        verbose_name_plural = "进村发放场次"
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.held_on:%Y-%m-%d} {self.place}"
+
+
+# ---------------------------------------------------------------- mail delivery (邮寄) with liveness proof
+
+
+class MailState(models.TextChoices):
+    REQUESTED = "requested", "待审核"
+    APPROVED = "approved", "审核通过待邮寄"
+    REJECTED = "rejected", "审核未通过"
+    DISPATCHED = "dispatched", "已邮寄（EMS到付）"
+    CANCELLED = "cancelled", "已撤销"
+
+
+# The one table of a mail request's life; anything else is refused.
+MAIL_TRANSITIONS: dict[str, frozenset[str]] = {
+    MailState.REQUESTED: frozenset({MailState.APPROVED, MailState.REJECTED, MailState.CANCELLED}),
+    # the holder uploads better proofs and asks again
+    MailState.REJECTED: frozenset({MailState.REQUESTED, MailState.CANCELLED}),
+    MailState.APPROVED: frozenset({MailState.DISPATCHED, MailState.CANCELLED}),
+    MailState.DISPATCHED: frozenset(),
+    MailState.CANCELLED: frozenset(),
+}
+
+OPEN_MAIL_STATES = (MailState.REQUESTED, MailState.REJECTED, MailState.APPROVED)
+
+
+class MailRequest(models.Model):
+    """The holder asks for the card by EMS (cash on delivery) and proves being alive (生存状态识别)."""
+
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="mail_requests")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    address = models.CharField("邮寄地址", max_length=200)
+    phone = models.CharField("收件电话", max_length=30)
+    phrase = models.CharField("视频中须朗读的规定话语", max_length=100)
+    state = models.CharField("状态", max_length=12, choices=MailState.choices, default=MailState.REQUESTED)
+    reject_reason = models.CharField("未通过原因", max_length=200, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    tracking_no = models.CharField("EMS运单号", max_length=20, blank=True)
+    dispatched_at = models.DateTimeField("邮寄时间", null=True, blank=True)
+    dispatched_from = models.ForeignKey(
+        "orgs.Outlet",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="寄出网点",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "邮寄领卡申请"
+        verbose_name_plural = "邮寄领卡申请"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card"],
+                condition=Q(state__in=["requested", "rejected", "approved"]),
+                name="mail_request_one_open_per_card",
+            ),
+            models.UniqueConstraint(
+                fields=["tracking_no"], condition=~Q(tracking_no=""), name="mail_request_tracking_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"邮寄申请#{self.pk}"
+
+
+class LivenessProof(models.Model):
+    """One of the three proofs; the files live under MEDIA_ROOT and are served only to who may see them."""
+
+    class Kind(models.TextChoices):
+        VIDEO = "video", "朗读规定话语的视频"
+        ID_PHOTO = "id_photo", "手持本人身份证的照片"
+        NEWSPAPER_PHOTO = "newspaper_photo", "手持当日报纸的照片"
+
+    request = models.ForeignKey(MailRequest, on_delete=models.PROTECT, related_name="proofs")
+    kind = models.CharField("材料类型", max_length=16, choices=Kind.choices)
+    file = models.FileField("文件", upload_to="cards/liveness/%Y/%m/")
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("文件类型", max_length=50)
+    size = models.PositiveIntegerField("大小（字节）")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "生存状态认证材料"
+        verbose_name_plural = "生存状态认证材料"
+        ordering = ["request", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "kind"], name="liveness_proof_one_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（申请#{self.request_id}）"
+
+
+# ---------------------------------------------------------------- temporary cards (临时卡)
+
+
+class TempCard(models.Model):
+    """A temporary card: recovered before the formal card is issued, or a fee is charged for it."""
+
+    class State(models.TextChoices):
+        OUTSTANDING = "outstanding", "未回收"
+        RECOVERED = "recovered", "已回收"
+        LOST = "lost", "丢失（已收工本费）"
+        DAMAGED = "damaged", "损坏（已收工本费）"
+
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="temp_cards")
+    temp_no = models.CharField("临时卡号", max_length=20, unique=True)
+    issued_on = models.DateField("发临时卡日期")
+    state = models.CharField("状态", max_length=12, choices=State.choices, default=State.OUTSTANDING)
+    outlet = models.ForeignKey(
+        "orgs.Outlet",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="处理网点",
+    )
+    fee = models.DecimalField("工本费（元）", max_digits=8, decimal_places=2, null=True, blank=True)
+    receipt_no = models.CharField("收据编号", max_length=30, null=True, blank=True, unique=True)
+    settled_at = models.DateTimeField("处理时间", null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reconciliation = models.ForeignKey(
+        "TempCardReconciliation", null=True, blank=True, on_delete=models.PROTECT, related_name="temp_cards"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "临时卡"
+        verbose_name_plural = "临时卡"
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="temp_card_fee_has_receipt",
+                condition=~Q(state__in=["lost", "damaged"]) | (Q(fee__gt=0) & Q(receipt_no__isnull=False)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"临时卡 {self.temp_no}"
+
+
+class TempCardReconciliation(models.Model):
+    """每月15日（遇节假日顺延）: one outlet's recovered temporary cards and fees of one month, checked."""
+
+    outlet = models.ForeignKey("orgs.Outlet", on_delete=models.PROTECT, related_name="+", verbose_name="网点")
+    period = models.PositiveIntegerField("核对月份（YYYYMM）")
+    reconcile_date = models.DateField("核对日")
+    checked_by = models.CharField("核对人", max_length=50)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("核对时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "临时卡及工本费核对"
+        verbose_name_plural = "临时卡及工本费核对"
+        ordering = ["-period", "outlet"]
+        constraints = [
+            models.UniqueConstraint(fields=["outlet", "period"], name="temp_reconciliation_one_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outlet} {self.period}"
+
+
+# ---------------------------------------------------------------- waste-card destruction (废卡销毁)
+
+
+class CardDestruction(models.Model):
+    """废卡销毁: a region's waste cards handed to the provincial centre and destroyed in a witnessed session."""
+
+    class State(models.TextChoices):
+        HANDED_OVER = "handed_over", "已交付省厅待销毁"
+        DESTROYED = "destroyed", "已销毁"
+
+    region = models.ForeignKey(
+        "orgs.Region", on_delete=models.PROTECT, related_name="+", verbose_name="交付地区"
+    )
+    state = models.CharField("状态", max_length=12, choices=State.choices, default=State.HANDED_OVER)
+    card_count = models.PositiveIntegerField("卡数")
+    handed_over_by = models.CharField("交付人（地区信息管理部门）", max_length=50)
+    received_by = models.CharField("接收人（省厅信息管理中心）", max_length=50)
+    handed_over_at = models.DateTimeField("交付时间")
+    destroyed_at = models.DateTimeField("销毁时间", null=True, blank=True)
+    place = models.CharField("销毁地点", max_length=100, blank=True)
+    method = models.CharField("销毁方式", max_length=50, blank=True)
+    witness_centre = models.CharField("监销人（省厅信息管理中心）", max_length=50, blank=True)
+    witness_bank = models.CharField("监销人（合作银行）", max_length=50, blank=True)
+    witness_factory = models.CharField("监销人（卡厂）", max_length=50, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    destroyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "废卡销毁"
+        verbose_name_plural = "废卡销毁"
+        ordering = ["-handed_over_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"废卡销毁#{self.pk}（{self.card_count}张）"
+
+
+class CardDestructionItem(models.Model):
+    destruction = models.ForeignKey(CardDestruction, on_delete=models.PROTECT, related_name="items")
+    card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="destruction_item")
+    cause = models.CharField("作废原因", max_length=12, choices=WasteCause.choices)
+
+    class Meta:
+        verbose_name = "废卡销毁明细"
+        verbose_name_plural = "废卡销毁明细"
+        ordering = ["destruction", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.card_id}"
+
+
+class DocumentDisposal(models.Model):
+    """文件销毁/处置记录表 (附表6): the paper and electronic forms with personal data, destroyed after distribution."""
+
+    class Medium(models.TextChoices):
+        PAPER = "paper", "纸质"
+        ELECTRONIC = "electronic", "电子"
+
+    class Method(models.TextChoices):
+        SHRED = "shred", "碎纸机粉碎"
+        BURN = "burn", "焚毁"
+        DELETE = "delete", "彻底删除"
+        WIPE = "wipe", "介质消磁/物理销毁"
+
+    region = models.ForeignKey(
+        "orgs.Region", on_delete=models.PROTECT, related_name="+", verbose_name="统筹区"
+    )
+    outlet = models.ForeignKey(
+        "orgs.Outlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="网点"
+    )
+    disposed_on = models.DateField("销毁/处置日期")
+    document = models.CharField("文件名称", max_length=200)
+    medium = models.CharField("载体", max_length=12, choices=Medium.choices)
+    quantity = models.CharField("数量（份/页/个文件）", max_length=50)
+    covers = models.CharField("涉及发放批次/期间", max_length=100, blank=True)
+    method = models.CharField("销毁/处置方式", max_length=10, choices=Method.choices)
+    disposed_by = models.CharField("执行人", max_length=50)
+    witness = models.CharField("监督人", max_length=50)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "文件销毁/处置记录"
+        verbose_name_plural = "文件销毁/处置记录"
+        ordering = ["-disposed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.disposed_on:%Y-%m-%d} {self.document}"

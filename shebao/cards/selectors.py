@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
@@ -323,4 +325,249 @@ def open_handovers(outlet: Outlet) -> list[UnitHandover]:
         by_handover.setdefault(issue.handover_id, []).append(issue)  # type: ignore[arg-type]
     for h in handovers:
         h.open_issues = by_handover.get(h.pk, [])  # type: ignore[attr-defined]
+        # once the unit has recorded its list, only what it recorded is pre-ticked as handed out
+        h.unit_recorded = any(i.member_received_on for i in h.open_issues)  # type: ignore[attr-defined]
     return handovers
+
+
+# ---------------------------------------------------------------- notices
+
+
+def notices_at(user: Any, outlet: Outlet) -> QuerySet[CardNotice]:
+    """The outlet's notices with what the sender did, for the outlet's own staff and the centre."""
+    if not outlets_visible_to(user).filter(pk=outlet.pk).exists():
+        raise PermissionDenied("该网点不在您的管辖范围内")
+    return CardNotice.objects.filter(outlet=outlet).select_related("employer", "person", "created_by")
+
+
+def persons_waiting_at(outlet: Outlet) -> QuerySet[Card]:
+    """Cards waiting at the outlet for a person to come (not reserved for a unit's collective pickup)."""
+    location = CardLocation.objects.filter(outlet=outlet).first()
+    if location is None:
+        return Card.objects.none()
+    return (
+        Card.objects.filter(pk__in=card_ids_in_stock([location.pk]), state="in_stock")
+        .exclude(application__delivery="unit_collective")
+        .select_related("person", "bank")
+        .order_by("person__name")
+    )
+
+
+# ---------------------------------------------------------------- village distribution
+
+
+def village_sessions_visible_to(user: Any) -> QuerySet:
+    from shebao.cards.models import VillageSession
+
+    return VillageSession.objects.filter(outlet__in=outlets_visible_to(user)).select_related(
+        "outlet", "township"
+    )
+
+
+def village_session_get(user: Any, pk: int):  # type: ignore[no-untyped-def]
+    session = village_sessions_visible_to(user).filter(pk=pk).first()
+    if session is None:
+        raise PermissionDenied("该进村发放场次不在您的管辖范围内，或不存在")
+    return session
+
+
+def village_cards(session: Any) -> QuerySet[Card]:
+    """Cards of the session's township waiting in the station's stock."""
+    location = CardLocation.objects.filter(outlet_id=session.outlet_id).first()
+    if location is None:
+        return Card.objects.none()
+    return (
+        Card.objects.filter(
+            pk__in=card_ids_in_stock([location.pk]), state="in_stock", person__township_id=session.township_id
+        )
+        .select_related("person", "bank")
+        .order_by("person__name")
+    )
+
+
+# ---------------------------------------------------------------- mail delivery
+
+
+def mail_requests_visible_to(user: Any) -> QuerySet:
+    """A holder sees their own requests; the centre sees its region's; nobody else reviews them."""
+    from shebao.cards.models import MailRequest
+
+    qs = MailRequest.objects.select_related("card", "person", "card__bank", "reviewed_by")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role == Role.CARDHOLDER:
+        return qs.filter(person_id=user.person_id)
+    if user.is_superuser or user.role in CENTRE_ROLES:
+        return qs.filter(card__in=cards_visible_to(user))
+    return qs.none()
+
+
+def mail_request_get(user: Any, pk: int):  # type: ignore[no-untyped-def]
+    req = mail_requests_visible_to(user).filter(pk=pk).first()
+    if req is None:
+        raise PermissionDenied("该邮寄申请不在您的管辖范围内，或不存在")
+    return req
+
+
+def mailable_cards(user: Any) -> QuerySet[Card]:
+    """The holder's own cards that are not yet in anybody's hands."""
+    from shebao.cards.models import OPEN_MAIL_STATES
+
+    return (
+        cards_visible_to(user)
+        .filter(state__in=["applied", "in_production", "produced", "shipped", "in_stock"])
+        .exclude(mail_requests__state__in=OPEN_MAIL_STATES)
+        .select_related("bank")
+    )
+
+
+# ---------------------------------------------------------------- temporary cards
+
+
+def temp_reconcile_date(period: int) -> date:
+    """The 15th of the month (configurable), or the next working day when it is not one."""
+    from shebao.cards.conf import temp_card_reconcile_day
+    from shebao.core.selectors import workday_calendar
+
+    return workday_calendar().next_workday_on_or_after(
+        date(period // 100, period % 100, temp_card_reconcile_day())
+    )
+
+
+def temp_cards_visible_to(user: Any) -> QuerySet:
+    from shebao.cards.models import TempCard
+
+    return TempCard.objects.filter(person__in=persons_visible_to(user)).select_related("person", "outlet")
+
+
+def temp_reconciliations_visible_to(user: Any) -> QuerySet:
+    from shebao.cards.models import TempCardReconciliation
+
+    return TempCardReconciliation.objects.filter(outlet__in=outlets_visible_to(user)).select_related("outlet")
+
+
+def temp_reconciliation_get(user: Any, pk: int):  # type: ignore[no-untyped-def]
+    rec = temp_reconciliations_visible_to(user).filter(pk=pk).first()
+    if rec is None:
+        raise PermissionDenied("该核对记录不在您的管辖范围内，或不存在")
+    return rec
+
+
+def temp_reconciliation_report(rec: Any) -> dict[str, Any]:
+    """Counts and fee total summed from the temporary-card rows (never a stored figure)."""
+    from shebao.cards.models import TempCard
+
+    rows = rec.temp_cards.select_related("person").order_by("settled_at", "id")
+    figures = rows.aggregate(
+        recovered=Count("id", filter=Q(state=TempCard.State.RECOVERED)),
+        charged=Count("id", filter=~Q(state=TempCard.State.RECOVERED)),
+        fees=Sum("fee"),
+    )
+    return {
+        "rows": rows,
+        "recovered": figures["recovered"],
+        "charged": figures["charged"],
+        "fees": figures["fees"] or Decimal("0.00"),
+    }
+
+
+def temp_unreconciled_by_outlet(user: Any) -> list[dict[str, Any]]:
+    """Per outlet: settled temporary cards and fees not yet in a reconciliation."""
+    from shebao.cards.models import TempCard
+
+    rows = (
+        TempCard.objects.filter(outlet__in=outlets_visible_to(user), reconciliation__isnull=True)
+        .exclude(state=TempCard.State.OUTSTANDING)
+        .values("outlet_id", "outlet__name")
+        .annotate(
+            recovered=Count("id", filter=Q(state=TempCard.State.RECOVERED)),
+            charged=Count("id", filter=~Q(state=TempCard.State.RECOVERED)),
+            fees=Sum("fee"),
+        )
+        .order_by("outlet__name")
+    )
+    return [{**r, "fees": r["fees"] or Decimal("0.00")} for r in rows]
+
+
+# ---------------------------------------------------------------- destruction
+
+
+def waste_candidates(user: Any) -> QuerySet[Card]:
+    """Recalled or cancelled cards lying in one of the user's locations, not yet handed to the province."""
+    ids = card_ids_in_stock(locations_visible_to(user).filter(kind=CardLocation.Kind.OUTLET).values("pk"))
+    centre_ids = card_ids_in_stock(
+        locations_visible_to(user).filter(kind=CardLocation.Kind.CENTRE).values("pk")
+    )
+    return (
+        cards_visible_to(user)
+        .filter(Q(pk__in=ids) | Q(pk__in=centre_ids), state__in=["recalled", "cancelled"])
+        .filter(destruction_item__isnull=True)
+        .select_related("person", "bank", "recall")
+        .order_by("recall__cause", "card_no")
+    )
+
+
+def destructions_visible_to(user: Any) -> QuerySet:
+    from shebao.cards.models import CardDestruction
+
+    qs = CardDestruction.objects.select_related("created_by", "destroyed_by", "region")
+    if user.is_superuser:
+        return qs
+    if user.role in CENTRE_ROLES:
+        return qs.filter(region_id__in=region_ids_under(user.region_id))
+    return qs.none()
+
+
+def destruction_get(user: Any, pk: int):  # type: ignore[no-untyped-def]
+    obj = destructions_visible_to(user).filter(pk=pk).first()
+    if obj is None:
+        raise PermissionDenied("该废卡销毁记录不在您的管辖范围内，或不存在")
+    return obj
+
+
+def disposals_visible_to(user: Any) -> QuerySet:
+    from shebao.cards.models import DocumentDisposal
+
+    qs = DocumentDisposal.objects.select_related("outlet", "region")
+    if user.is_superuser:
+        return qs
+    if user.role in CENTRE_ROLES:
+        return qs.filter(region_id__in=region_ids_under(user.region_id))
+    return qs.filter(outlet__in=outlets_visible_to(user))
+
+
+def handovers_of_unit(user: Any) -> list[UnitHandover]:
+    """A unit clerk's collective pickups with their cards (the unit's own, nothing else)."""
+    if user.role != Role.UNIT_CLERK or not user.employer_id:
+        return []
+    handovers = list(
+        UnitHandover.objects.filter(employer_id=user.employer_id)
+        .select_related("outlet")
+        .order_by("-created_at")[:20]
+    )
+    issues = CardIssue.objects.filter(handover__in=handovers).select_related("card", "card__person")
+    by_handover: dict[int, list[CardIssue]] = {}
+    for issue in issues.order_by("card__person__name"):
+        by_handover.setdefault(issue.handover_id, []).append(issue)  # type: ignore[arg-type]
+    for h in handovers:
+        h.unit_issues = by_handover.get(h.pk, [])  # type: ignore[attr-defined]
+    return handovers
+
+
+def settled_handovers_to_activate(user: Any, outlet: Outlet) -> list[dict[str, Any]]:
+    """Settled handovers at the outlet with issued cards of the user's bank not yet financially activated."""
+    if user.role != Role.BANK_CLERK:
+        return []
+    rows = (
+        CardIssue.objects.filter(
+            handover__outlet=outlet,
+            handover__settled_at__isnull=False,
+            card__state="issued",
+            card__bank_id=user.bank_id,
+            card__fin_activated_at__isnull=True,
+        )
+        .values("handover_id", "handover__employer__name")
+        .annotate(n=Count("id"))
+        .order_by("handover_id")
+    )
+    return [dict(r) for r in rows]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,9 +21,12 @@ from shebao.cards.models import (
     CARD_TRANSITIONS,
     INFLOW_KINDS,
     LIVE_STATES,
+    MAIL_TRANSITIONS,
     Card,
     CardAccountOffer,
     CardApplication,
+    CardDestruction,
+    CardDestructionItem,
     CardIssue,
     CardLocation,
     CardMovement,
@@ -30,14 +34,21 @@ from shebao.cards.models import (
     CardRecall,
     CardState,
     DeliveryMode,
+    DocumentDisposal,
     FinancialChannel,
     Generation,
+    LivenessProof,
+    MailRequest,
+    MailState,
     ProductionBatch,
     Shipment,
     SocialChannel,
+    TempCard,
+    TempCardReconciliation,
     UnitHandover,
     VaultClosing,
     VaultDifference,
+    VillageSession,
 )
 from shebao.cards.selectors import (
     card_balance_at,
@@ -52,7 +63,7 @@ from shebao.core.values.names import names_equal, normalize_name
 from shebao.core.values.period import parse_period, period_of
 from shebao.core.values.ssn import parse_ssn
 from shebao.orgs.models import Bank, Employer, Outlet, Region
-from shebao.orgs.selectors import outlets_visible_to
+from shebao.orgs.selectors import outlets_visible_to, region_ids_under
 from shebao.people.models import Person
 from shebao.people.selectors import persons_visible_to
 
@@ -577,29 +588,107 @@ def card_notice_record(
     person: Person | None = None,
     sent_at: dt.datetime | None = None,
     note: str = "",
+    recipient: str = "",
 ) -> CardNotice:
-    """Record that an outlet told a unit or a person that cards are waiting (phone, SMS, fax, written)."""
+    """Record that an outlet tells a unit or a person that cards are waiting (phone, SMS, fax, written).
+
+    The full message is kept on the notice; after the commit it goes out through the one pluggable
+    sender (`shebao.cards.notify`), which marks the notice sent or failed.
+    """
+    from shebao.cards.conf import unit_pickup_workdays
+    from shebao.core.selectors import workday_calendar
+
     _require_outlet_scope(actor, outlet)
     if channel not in CardNotice.Channel.values:
         raise ValidationError("请选择通知方式", field="channel")
     if employer is None and person is None:
         raise ValidationError("请选择被通知的单位或个人", field="employer")
+    location = CardLocation.objects.filter(outlet=outlet).first()
+    waiting = Card.objects.filter(
+        pk__in=card_ids_in_stock([location.pk] if location else []), state=CardState.IN_STOCK
+    )
+    waiting = waiting.filter(person__employer=employer) if employer else waiting.filter(person=person)
+    count = waiting.count()
+    addressee = employer.name if employer else person.name  # type: ignore[union-attr]
+    if count == 0:
+        raise ValidationError(f"“{outlet.name}”没有{addressee}待领的社保卡，无需通知", field="employer")
+    sent_at = sent_at or timezone.now()
+    if not recipient.strip():
+        recipient = (employer.contact_phone if employer else person.phone) or ""  # type: ignore[union-attr]
+    if employer is not None:
+        days = unit_pickup_workdays()
+        deadline = workday_calendar().add_workdays(timezone.localtime(sent_at).date(), days)
+        message = (
+            f"{employer.name}：贵单位{count}名参保人员的社会保障卡已到{outlet.name}，"
+            f"请于{deadline.year}年{deadline.month}月{deadline.day}日前（{days}个工作日内）由2名经办人持单位介绍信和本人身份证前来集中领取。"
+        )
+    else:
+        message = (
+            f"{person.name}您好：您的社会保障卡已到{outlet.name}，"  # type: ignore[union-attr]
+            "请本人携带身份证前来领取；委托他人代领的，代办人须携带本人及您的身份证。"
+        )
+    if note.strip():
+        message += f"（{note.strip()}）"
     with transaction.atomic():
         notice = CardNotice.objects.create(
             outlet=outlet,
             employer=employer,
             person=person,
             channel=channel,
-            sent_at=sent_at or timezone.now(),
+            sent_at=sent_at,
             note=note.strip()[:200],
+            recipient=recipient.strip()[:200],
+            message=message,
             created_by=actor,
         )
         audit_record(
             actor=actor,
             action=actions.CARD_NOTICE,
             obj=notice,
-            new={"outlet": outlet.code, "employer": employer.pk if employer else None, "channel": channel},
+            new={
+                "outlet": outlet.code,
+                "employer": employer.pk if employer else None,
+                "person": person.pk if person else None,
+                "channel": channel,
+                "cards": count,
+            },
         )
+        # The outside world hears of it only once the record is safely stored.
+        transaction.on_commit(lambda: notice_deliver(notice_id=notice.pk))
+    return notice
+
+
+def notice_deliver(*, notice_id: int) -> CardNotice:
+    """Hand one pending notice to the configured sender and record what it answered."""
+    from shebao.cards.models import NoticeDelivery
+    from shebao.cards.notify import NoticeSendError, get_sender
+
+    notice = CardNotice.objects.select_related("outlet", "employer", "person", "created_by").get(pk=notice_id)
+    if notice.delivery != NoticeDelivery.PENDING:
+        return notice
+    sender_name = ""
+    try:
+        sender = get_sender()
+        sender_name = str(getattr(sender, "name", type(sender).__name__))
+        ref = sender.send(notice)
+    except NoticeSendError as exc:
+        state, error, ref = NoticeDelivery.FAILED, str(exc)[:200], ""
+    else:
+        state, error = NoticeDelivery.SENT, ""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = CardNotice.objects.filter(pk=notice.pk, delivery=NoticeDelivery.PENDING).update(
+            delivery=state, delivered_at=now, sender=sender_name[:100], delivery_error=error
+        )
+        if changed:
+            audit_record(
+                actor=notice.created_by,
+                action=actions.CARD_NOTICE_SEND,
+                obj=notice,
+                old={"delivery": NoticeDelivery.PENDING},
+                new={"delivery": state, "sender": sender_name, "ref": ref, "error": error},
+            )
+    notice.refresh_from_db()
     return notice
 
 
@@ -616,6 +705,20 @@ def _check_in_outlet_stock(card: Card, location: CardLocation, outlet: Outlet) -
         raise StateError(f"卡号 {card.card_no or '（未制卡）'} 不在“{outlet.name}”的库存中，不能在此发放")
     if card.person.is_deceased:
         raise StateError(f"持卡人{card.person.name}已登记死亡，不能发放，请按废卡回收")
+    _require_no_temp_card(card.person)
+
+
+def _require_no_temp_card(person: Person) -> None:
+    """发放正式卡片前核实临时卡: an outstanding temporary card is recovered or paid for first."""
+    from shebao.cards.models import TempCard
+
+    temp = TempCard.objects.filter(person=person, state=TempCard.State.OUTSTANDING).first()
+    if temp is not None:
+        raise StateError(
+            f"{person.name}有未回收的临时卡（{temp.temp_no}），须先回收临时卡，"
+            "或临时卡丢失、损坏的收取工本费后，再发放正式卡",
+            field="temp_card",
+        )
 
 
 def card_issue(
@@ -759,6 +862,7 @@ def card_issue_collective(
                 raise StateError(f"卡号 {card.card_no} 不在“{outlet.name}”的库存中，不能在此发放")
             if card.person.is_deceased:
                 raise StateError(f"持卡人{card.person.name}已登记死亡，不能发放，请按废卡回收")
+            _require_no_temp_card(card.person)
         handover = UnitHandover.objects.create(
             outlet=outlet,
             employer=employer,
@@ -1026,7 +1130,14 @@ def card_replace(
 
 
 def card_recall(
-    *, card: Card, kind: str, reason: str, actor: Any, outlet: Outlet | None = None
+    *,
+    card: Card,
+    kind: str,
+    reason: str,
+    actor: Any,
+    outlet: Outlet | None = None,
+    cause: str = "",
+    death_certificate_no: str = "",
 ) -> CardRecall:
     """Take a card back as an error card (信息有误) or a waste card.
 
@@ -1038,6 +1149,16 @@ def card_recall(
         raise ValidationError("请选择回收类型", field="kind")
     if not reason.strip():
         raise ValidationError("请填写回收原因（如卡面信息错误的具体内容）", field="reason")
+    from shebao.cards.models import WasteCause
+
+    if kind == CardRecall.Kind.ERROR:
+        cause = WasteCause.ERROR
+    elif not cause:
+        cause = WasteCause.OTHER_FAULT
+    elif cause not in WasteCause.values or cause == WasteCause.ERROR:
+        raise ValidationError("请选择废卡的作废原因", field="cause")
+    if cause == WasteCause.DECEASED and not death_certificate_no.strip():
+        raise ValidationError("持卡人死亡的废卡须登记死亡证明编号", field="death_certificate_no")
     with transaction.atomic():
         card = _lock_card(card)
         _require_card_scope(actor, card)
@@ -1068,6 +1189,8 @@ def card_recall(
             card=card,
             kind=kind,
             reason=reason.strip()[:200],
+            cause=cause,
+            death_certificate_no=death_certificate_no.strip()[:40],
             location=location,
             recalled_at=now,
             created_by=actor,
@@ -1214,3 +1337,885 @@ def vault_close(*, closing: VaultClosing, actor: Any) -> VaultClosing:
         )
     closing.refresh_from_db()
     return closing
+
+
+# ---------------------------------------------------------------- village distribution (进村发放)
+
+
+def village_session_plan(
+    *,
+    outlet: Outlet,
+    township: Any,
+    held_on: dt.date,
+    place: str,
+    villages: str,
+    notified_by: str,
+    station_officer: str,
+    bank_officer: str,
+    actor: Any,
+) -> VillageSession:
+    """The station and the bank fix a date and place; the village committees notify the holders."""
+    _require_outlet_scope(actor, outlet)
+    if getattr(actor, "role", None) == Role.TOWNSHIP_CLERK and actor.township_id != township.pk:
+        raise PermissionDenied(f"您只能为本乡镇计划进村发放，不能为{township.name}计划")
+    if held_on < timezone.localdate():
+        raise ValidationError("发放日期不能早于今天", field="held_on")
+    for value, field, label in (
+        (place, "place", "发放地点"),
+        (villages, "villages", "已通知的村屯"),
+        (notified_by, "notified_by", "通知方式/通知人"),
+        (station_officer, "station_officer", "人社站社保卡专员"),
+        (bank_officer, "bank_officer", "合作银行管理员"),
+    ):
+        if not value.strip():
+            raise ValidationError(f"请填写{label}", field=field)
+    with transaction.atomic():
+        session = VillageSession.objects.create(
+            outlet=outlet,
+            township=township,
+            held_on=held_on,
+            place=place.strip()[:100],
+            villages=villages.strip()[:300],
+            notified_by=notified_by.strip()[:100],
+            station_officer=station_officer.strip()[:50],
+            bank_officer=bank_officer.strip()[:50],
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action=actions.VILLAGE_SESSION_PLAN,
+            obj=session,
+            new={"held_on": held_on, "place": session.place, "villages": session.villages},
+        )
+    return session
+
+
+@dataclass(frozen=True)
+class VillageChecks:
+    """What both officers checked at the table before the holder signs 附件5."""
+
+    id_checked: bool = False
+    photo_checked: bool = False
+    address_checked: bool = False
+    form_signed: bool = False
+
+
+def card_issue_village(
+    *,
+    session: VillageSession,
+    card: Card,
+    receiver: Receiver,
+    checks: VillageChecks,
+    actor: Any,
+    activate_financial: bool = False,
+    password_changed: bool = False,
+    today: dt.date | None = None,
+) -> CardIssue:
+    """进村发放: the holder shows the ID, photo and address are compared, the form is signed; the bank's
+    mobile terminal activates the card on the spot once the holder has changed the password."""
+    _require_outlet_scope(actor, session.outlet)
+    if session.state != VillageSession.State.PLANNED:
+        raise StateError("该进村发放场次已结束，不能再发卡")
+    if (today or timezone.localdate()) != session.held_on:
+        raise ValidationError(f"该场次的发放日期是{session.held_on:%Y-%m-%d}，只能在当日登记发放")
+    missing = [
+        label
+        for ok, label in (
+            (checks.id_checked, "身份证件"),
+            (checks.photo_checked, "照片"),
+            (checks.address_checked, "住址信息"),
+        )
+        if not ok
+    ]
+    if missing:
+        raise ValidationError(f"请先核对领卡人的{'、'.join(missing)}", field="id_checked")
+    if not checks.form_signed:
+        raise ValidationError("领卡人须在《个人领取登记表》上签字", field="form_signed")
+    if activate_financial and not password_changed:
+        raise ValidationError("移动终端激活金融功能须由持卡人现场修改密码", field="password_changed")
+    name = normalize_name(receiver.name)
+    receiver_ssn = parse_ssn(receiver.ssn).value
+    with transaction.atomic():
+        card = _lock_card(card)
+        holder = card.person
+        if holder.township_id != session.township_id:
+            raise ValidationError(f"{holder.name}不是{session.township}的参保人，不能在本场次领取")
+        if receiver_ssn != holder.ssn or not names_equal(name, holder.name):
+            raise ValidationError("领卡人证件与持卡人不符，进村发放只能由本人领取", field="receiver_ssn")
+        location = outlet_location(session.outlet)
+        _check_in_outlet_stock(card, location, session.outlet)
+        now = timezone.now()
+        _post(
+            card,
+            location,
+            CardMovement.Kind.ISSUED,
+            custodian=session.station_officer,
+            actor=actor,
+            counterparty=f"{name}（进村发放：{session.place}）",
+            batch_ref=f"进村#{session.pk}",
+            at=now,
+        )
+        issue = CardIssue.objects.create(
+            card=card,
+            outlet=session.outlet,
+            mode=CardIssue.Mode.VILLAGE,
+            receiver_name=name,
+            receiver_ssn=receiver_ssn,
+            phone=receiver.phone.strip(),
+            address=receiver.address.strip(),
+            village_session=session,
+            id_checked=True,
+            photo_checked=True,
+            address_checked=True,
+            form_signed=True,
+            password_changed=password_changed and activate_financial,
+            issued_at=now,
+            created_by=actor,
+        )
+        _transition(
+            card, CardState.ISSUED, actor=actor, action=actions.CARD_ISSUE_VILLAGE, reason=session.place
+        )
+        _activate_social(
+            card, channel=SocialChannel.TOWNSHIP_STATION, place=session.place, actor=actor, at=now
+        )
+        if activate_financial:
+            _activate_financial(
+                card,
+                channel=FinancialChannel.MOBILE_TERMINAL,
+                place=f"{session.place}（{session.bank_officer}移动终端）",
+                actor=actor,
+                at=now,
+            )
+    return issue
+
+
+def village_session_close(*, session: VillageSession, actor: Any) -> VillageSession:
+    """The officers leave the village; cards not handed out stay in the station's stock."""
+    _require_outlet_scope(actor, session.outlet)
+    with transaction.atomic():
+        changed = VillageSession.objects.filter(pk=session.pk, state=VillageSession.State.PLANNED).update(
+            state=VillageSession.State.CLOSED
+        )
+        if changed != 1:
+            raise StateError("该进村发放场次已结束")
+        audit_record(
+            actor=actor,
+            action=actions.VILLAGE_SESSION_CLOSE,
+            obj=session,
+            old={"state": VillageSession.State.PLANNED},
+            new={"state": VillageSession.State.CLOSED, "issued": session.issues.count()},
+        )
+    session.refresh_from_db()
+    return session
+
+
+# ---------------------------------------------------------------- mail delivery (邮寄) with liveness proof
+
+_MAIL_LABELS = dict(MailState.choices)
+# Cards a holder may still ask to have mailed: not yet in anybody's hands.
+MAILABLE_STATES = (
+    CardState.APPLIED,
+    CardState.IN_PRODUCTION,
+    CardState.PRODUCED,
+    CardState.SHIPPED,
+    CardState.IN_STOCK,
+)
+_PROOF_TYPES: dict[str, dict[str, tuple[bytes, ...]]] = {
+    # extension → accepted leading bytes (the file's own signature, not the name it came with)
+    "video": {
+        ".mp4": (b"ftyp",),
+        ".mov": (b"ftyp", b"moov", b"wide", b"mdat"),
+        ".webm": (b"\x1a\x45\xdf\xa3",),
+    },
+    "photo": {".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",), ".png": (b"\x89PNG\r\n\x1a\n",)},
+}
+
+
+def _mail_transition(
+    req: MailRequest, new: str, *, actor: Any, action: str, reason: str = "", **fields: Any
+) -> None:
+    old = req.state
+    if new not in MAIL_TRANSITIONS.get(old, frozenset()):
+        raise StateError(
+            f"邮寄申请当前状态为“{_MAIL_LABELS.get(old, old)}”，不能办理为“{_MAIL_LABELS.get(new, new)}”"
+        )
+    changed = MailRequest.objects.filter(pk=req.pk, state=old).update(state=new, **fields)
+    if changed != 1:
+        raise StateError("该邮寄申请已被他人处理，请刷新后重试")
+    req.state = new
+    for k, v in fields.items():
+        setattr(req, k, v)
+    audit_record(
+        actor=actor, action=action, obj=req, old={"state": old}, new={"state": new, **fields}, reason=reason
+    )
+
+
+def _require_own_request(actor: Any, req: MailRequest) -> None:
+    if getattr(actor, "person_id", None) != req.person_id:
+        raise PermissionDenied("只能由持卡人本人办理自己的邮寄申请")
+
+
+def mail_request_create(*, card: Card, address: str, phone: str, actor: Any) -> MailRequest:
+    """The holder asks for the card by EMS (费用到付) and is told the phrase to read in the video."""
+    from shebao.cards.conf import liveness_phrase
+
+    _require_card_scope(actor, card)
+    if getattr(actor, "person_id", None) != card.person_id:
+        raise PermissionDenied("邮寄领卡须由持卡人本人申请")
+    if card.state not in MAILABLE_STATES:
+        raise StateError(f"社保卡当前状态为“{state_label(card.state)}”，不能申请邮寄")
+    address, phone = address.strip(), phone.strip()
+    if len(address) < 6:
+        raise ValidationError("请填写详细的邮寄地址（省、市、县、乡镇、街道门牌）", field="address")
+    digits = phone.replace("-", "").replace(" ", "")
+    if not (digits.isdigit() and 7 <= len(digits) <= 20):
+        raise ValidationError("请填写正确的收件电话", field="phone")
+    today = timezone.localdate()
+    phrase = liveness_phrase().format(
+        date=f"{today.year}年{today.month}月{today.day}日", name=card.person.name
+    )
+    try:
+        with transaction.atomic():
+            req = MailRequest.objects.create(
+                card=card,
+                person_id=card.person_id,
+                address=address[:200],
+                phone=phone[:30],
+                phrase=phrase[:100],
+                created_by=actor,
+            )
+            audit_record(
+                actor=actor, action=actions.MAIL_REQUEST, obj=req, new={"card": card.pk, "address": address}
+            )
+    except IntegrityError:
+        raise StateError("该卡已有未完成的邮寄申请，请在原申请中继续办理") from None
+    return req
+
+
+def mail_proof_upload(*, request: MailRequest, kind: str, upload: Any, actor: Any) -> LivenessProof:
+    """Store one liveness proof under MEDIA_ROOT; the type is checked by the file's own bytes, not its name."""
+    from shebao.cards.conf import liveness_max_bytes
+
+    _require_own_request(actor, request)
+    if kind not in LivenessProof.Kind.values:
+        raise ValidationError("请选择材料类型", field="kind")
+    if request.state not in (MailState.REQUESTED, MailState.REJECTED):
+        raise StateError("该邮寄申请已审核通过或已办结，不能再更换材料")
+    family = "video" if kind == LivenessProof.Kind.VIDEO else "photo"
+    accepted = _PROOF_TYPES[family]
+    name = Path(getattr(upload, "name", "") or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in accepted:
+        allowed = "、".join(sorted(accepted))
+        raise ValidationError(f"{LivenessProof.Kind(kind).label}只能是 {allowed} 文件", field="file")
+    size = int(getattr(upload, "size", 0) or 0)
+    limit = liveness_max_bytes(family)
+    if size == 0:
+        raise ValidationError("上传的文件是空的", field="file")
+    if size > limit:
+        raise ValidationError(
+            f"文件过大（{size // 1024 // 1024 + 1}MB），不能超过{limit // 1024 // 1024}MB", field="file"
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    signatures = accepted[suffix]
+    # ISO media files (mp4, mov) carry their signature after a 4-byte box length
+    ok = any(head.startswith(sig) or (family == "video" and head[4:8] == sig) for sig in signatures)
+    if not ok:
+        kind_word = "视频" if family == "video" else "照片"
+        raise ValidationError(f"文件内容与扩展名{suffix}不符，请上传原始的{kind_word}", field="file")
+    content_type = {
+        ".mp4": "video/mp4",
+        ".mov": "video/quicktime",
+        ".webm": "video/webm",
+        ".png": "image/png",
+    }.get(suffix, "image/jpeg")
+    with transaction.atomic():
+        locked = MailRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.state not in (MailState.REQUESTED, MailState.REJECTED):
+            raise StateError("该邮寄申请已审核通过或已办结，不能再更换材料")
+        old = LivenessProof.objects.filter(request=locked, kind=kind).first()
+        old_name = old.original_name if old else ""
+        if old is not None:
+            stale = old.file.name or ""
+            old.delete()
+            transaction.on_commit(lambda: default_storage.delete(stale))
+        proof = LivenessProof(
+            request=locked, kind=kind, original_name=name[:200], content_type=content_type, size=size
+        )
+        proof.file.save(f"{locked.pk}_{kind}{suffix}", upload, save=False)
+        saved = proof.file.name or ""
+        # a rolled-back upload must not leave a stray file with personal data behind
+        try:
+            proof.save()
+        except BaseException:
+            default_storage.delete(saved)
+            raise
+        audit_record(
+            actor=actor,
+            action=actions.MAIL_PROOF_UPLOAD,
+            obj=locked,
+            old={"kind": kind, "file": old_name} if old_name else None,
+            new={"kind": kind, "file": name, "size": size},
+        )
+    return proof
+
+
+def mail_request_resubmit(*, request: MailRequest, actor: Any) -> MailRequest:
+    """After a rejection, the holder uploads better proofs and asks for review again."""
+    _require_own_request(actor, request)
+    with transaction.atomic():
+        req = MailRequest.objects.select_for_update().get(pk=request.pk)
+        _mail_transition(req, MailState.REQUESTED, actor=actor, action=actions.MAIL_REQUEST, reject_reason="")
+    return req
+
+
+def mail_request_cancel(*, request: MailRequest, actor: Any, reason: str = "") -> MailRequest:
+    with transaction.atomic():
+        req = MailRequest.objects.select_for_update().get(pk=request.pk)
+        if getattr(actor, "person_id", None) != req.person_id:
+            _require_card_scope(actor, req.card)
+            if getattr(actor, "role", None) != Role.CENTRE_CLERK:
+                raise PermissionDenied("只能由持卡人本人或中心经办员撤销邮寄申请")
+        _mail_transition(req, MailState.CANCELLED, actor=actor, action=actions.MAIL_CANCEL, reason=reason)
+    return req
+
+
+def _require_reviewer(actor: Any, req: MailRequest) -> None:
+    if getattr(actor, "role", None) != Role.CENTRE_CLERK:
+        raise PermissionDenied("邮寄申请只能由中心经办员审核")
+    _require_card_scope(actor, req.card)
+
+
+def mail_request_approve(*, request: MailRequest, actor: Any) -> MailRequest:
+    """The clerk has watched the video and looked at both photos: the holder is alive and is who they say."""
+    with transaction.atomic():
+        req = MailRequest.objects.select_for_update().select_related("card").get(pk=request.pk)
+        _require_reviewer(actor, req)
+        have = set(req.proofs.values_list("kind", flat=True))
+        lacking = [LivenessProof.Kind(k).label for k in LivenessProof.Kind.values if k not in have]
+        if lacking:
+            raise ValidationError(f"材料不全，缺少：{'、'.join(lacking)}")
+        _mail_transition(
+            req,
+            MailState.APPROVED,
+            actor=actor,
+            action=actions.MAIL_REVIEW,
+            reviewed_by=actor,
+            reviewed_at=timezone.now(),
+            reject_reason="",
+        )
+    return req
+
+
+def mail_request_reject(*, request: MailRequest, reason: str, actor: Any) -> MailRequest:
+    if not reason.strip():
+        raise ValidationError("请填写未通过的原因，告诉持卡人如何补正", field="reason")
+    with transaction.atomic():
+        req = MailRequest.objects.select_for_update().select_related("card").get(pk=request.pk)
+        _require_reviewer(actor, req)
+        _mail_transition(
+            req,
+            MailState.REJECTED,
+            actor=actor,
+            action=actions.MAIL_REVIEW,
+            reason=reason.strip(),
+            reviewed_by=actor,
+            reviewed_at=timezone.now(),
+            reject_reason=reason.strip()[:200],
+        )
+    return req
+
+
+def _parse_tracking_no(raw: str) -> str:
+    """EMS: 13 digits (domestic) or two letters, nine digits, two letters (S10)."""
+    value = raw.strip().upper().replace(" ", "")
+    if len(value) == 13 and (
+        value.isdigit() or (value[:2].isalpha() and value[2:11].isdigit() and value[11:].isalpha())
+    ):
+        return value
+    raise ValidationError("EMS运单号格式有误（13位数字，或如 EA123456789CN）", field="tracking_no")
+
+
+def mail_dispatch(*, request: MailRequest, tracking_no: str, actor: Any) -> CardIssue:
+    """Post the card by EMS cash-on-delivery from the outlet that keeps it.
+
+    The social function is enabled centrally (省厅制卡中心通过卡管系统激活); the financial one waits for
+    the holder at a branch of the co-brand bank.
+    """
+    tracking_no = _parse_tracking_no(tracking_no)
+    with transaction.atomic():
+        req = MailRequest.objects.select_for_update().get(pk=request.pk)
+        _require_reviewer(actor, req)
+        if req.state != MailState.APPROVED:
+            raise StateError(f"邮寄申请当前状态为“{_MAIL_LABELS[req.state]}”，审核通过后才能邮寄")
+        card = _lock_card(req.card_id)
+        location = card_location_now(card.pk)
+        if card.state != CardState.IN_STOCK or location is None or location.outlet is None:
+            raise StateError(f"社保卡当前状态为“{state_label(card.state)}”，须先配送到发放网点入库后才能邮寄")
+        outlet = location.outlet
+        _require_outlet_scope(actor, outlet)
+        _check_in_outlet_stock(card, location, outlet)
+        if MailRequest.objects.filter(tracking_no=tracking_no).exists():
+            raise ValidationError("该EMS运单号已用于其他邮件，请核对", field="tracking_no")
+        now = timezone.now()
+        _post(
+            card,
+            location,
+            CardMovement.Kind.ISSUED,
+            custodian=_custodian_of(actor),
+            actor=actor,
+            counterparty=f"EMS {tracking_no}（到付）",
+            batch_ref=f"邮寄#{req.pk}",
+            at=now,
+        )
+        issue = CardIssue.objects.create(
+            card=card,
+            outlet=outlet,
+            mode=CardIssue.Mode.MAIL,
+            receiver_name=card.person.name,
+            receiver_ssn=card.person.ssn,
+            phone=req.phone,
+            address=req.address,
+            tracking_no=tracking_no,
+            issued_at=now,
+            created_by=actor,
+        )
+        _transition(
+            card, CardState.ISSUED, actor=actor, action=actions.MAIL_DISPATCH, reason=f"EMS {tracking_no}"
+        )
+        _activate_social(
+            card, channel=SocialChannel.CENTRAL, place="制卡中心（邮寄卡集中启用）", actor=actor, at=now
+        )
+        _mail_transition(
+            req,
+            MailState.DISPATCHED,
+            actor=actor,
+            action=actions.MAIL_DISPATCH,
+            tracking_no=tracking_no,
+            dispatched_at=now,
+            dispatched_from=outlet,
+        )
+    return issue
+
+
+# ---------------------------------------------------------------- temporary cards (临时卡)
+
+
+def temp_card_register(
+    *, person: Person, temp_no: str, issued_on: dt.date, actor: Any, outlet: Outlet | None = None
+) -> TempCard:
+    """Record a temporary card the person holds (from the card system), so the formal issue checks it.
+
+    `outlet` is the outlet answerable for it until it is settled (where the formal card will be issued);
+    the settling outlet replaces it.
+    """
+    if not persons_visible_to(actor).filter(pk=person.pk).exists():
+        raise PermissionDenied("该人员不在您的管辖范围内")
+    if outlet is not None:
+        _require_outlet_scope(actor, outlet)
+    temp_no = temp_no.strip().upper()
+    if not temp_no:
+        raise ValidationError("请填写临时卡号", field="temp_no")
+    if issued_on > timezone.localdate():
+        raise ValidationError("发临时卡日期不能晚于今天", field="issued_on")
+    try:
+        with transaction.atomic():
+            temp = TempCard.objects.create(
+                person=person, temp_no=temp_no, issued_on=issued_on, outlet=outlet, created_by=actor
+            )
+            audit_record(
+                actor=actor,
+                action=actions.TEMP_CARD_REGISTER,
+                obj=temp,
+                new={"temp_no": temp_no, "outlet": outlet.code if outlet else None},
+            )
+    except IntegrityError:
+        raise ValidationError(f"临时卡号 {temp_no} 已登记过", field="temp_no") from None
+    return temp
+
+
+def temp_card_settle(
+    *, temp_card: TempCard, outcome: str, outlet: Outlet, actor: Any, receipt_no: str = ""
+) -> TempCard:
+    """Before the formal card: recover the temporary card, or, lost or damaged, charge the fee on a receipt."""
+    from shebao.cards.conf import temp_card_fee
+
+    _require_outlet_scope(actor, outlet)
+    if not persons_visible_to(actor).filter(pk=temp_card.person_id).exists():
+        raise PermissionDenied("该临时卡持有人不在您的管辖范围内")
+    if outcome not in (TempCard.State.RECOVERED, TempCard.State.LOST, TempCard.State.DAMAGED):
+        raise ValidationError("请选择回收临时卡，或临时卡丢失/损坏", field="outcome")
+    fee = None
+    receipt: str | None = None
+    if outcome != TempCard.State.RECOVERED:
+        receipt = receipt_no.strip().upper()
+        if not receipt:
+            raise ValidationError("临时卡丢失或损坏的，须收取工本费并填写收据编号", field="receipt_no")
+        fee = temp_card_fee()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            changed = TempCard.objects.filter(pk=temp_card.pk, state=TempCard.State.OUTSTANDING).update(
+                state=outcome, fee=fee, receipt_no=receipt, outlet=outlet, settled_at=now, settled_by=actor
+            )
+            if changed != 1:
+                raise StateError(f"临时卡 {temp_card.temp_no} 已处理过，无需重复办理")
+            audit_record(
+                actor=actor,
+                action=actions.TEMP_CARD_SETTLE,
+                obj=temp_card,
+                old={"state": TempCard.State.OUTSTANDING},
+                new={"state": outcome, "fee": fee, "receipt_no": receipt, "outlet": outlet.code},
+            )
+    except IntegrityError:
+        raise ValidationError(f"收据编号 {receipt} 已使用过，请核对收据", field="receipt_no") from None
+    temp_card.refresh_from_db()
+    return temp_card
+
+
+def temp_card_reconcile(
+    *, outlet: Outlet, period: int, checked_by: str, actor: Any, today: dt.date | None = None
+) -> TempCardReconciliation:
+    """每月15日（遇节假日顺延）: the month's recovered temporary cards and fees at one outlet are checked.
+
+    Everything settled at the outlet up to the reconciliation day and not yet in an earlier
+    reconciliation is taken in; the report sums the fees from those rows.
+    """
+    from shebao.cards.selectors import temp_reconcile_date
+
+    _require_outlet_scope(actor, outlet)
+    period = parse_period(period)
+    if not checked_by.strip():
+        raise ValidationError("请填写核对人", field="checked_by")
+    day = temp_reconcile_date(period)
+    if (today or timezone.localdate()) < day:
+        raise ValidationError(f"{period}的临时卡核对日是{day:%Y-%m-%d}，尚未到核对日", field="period")
+    cutoff = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    try:
+        with transaction.atomic():
+            rec = TempCardReconciliation.objects.create(
+                outlet=outlet,
+                period=period,
+                reconcile_date=day,
+                checked_by=checked_by.strip()[:50],
+                created_by=actor,
+            )
+            taken = (
+                TempCard.objects.filter(outlet=outlet, reconciliation__isnull=True, settled_at__lt=cutoff)
+                .exclude(state=TempCard.State.OUTSTANDING)
+                .update(reconciliation=rec)
+            )
+            audit_record(
+                actor=actor,
+                action=actions.TEMP_CARD_RECONCILE,
+                obj=rec,
+                new={"outlet": outlet.code, "period": period, "cards": taken},
+            )
+    except IntegrityError:
+        raise StateError(f"“{outlet.name}”{period}的临时卡已核对过") from None
+    return rec
+
+
+# ---------------------------------------------------------------- waste-card destruction (废卡销毁)
+
+
+def provincial_location(region: Region) -> CardLocation:
+    """The provincial information centre's vault: the centre vault of the top of the region's tree."""
+    top = region
+    seen = {top.pk}
+    while top.parent_id is not None and top.parent_id not in seen:
+        top = Region.objects.get(pk=top.parent_id)
+        seen.add(top.pk)
+    return centre_location(top)
+
+
+DESTROYABLE_STATES = (CardState.RECALLED, CardState.CANCELLED)
+
+
+def waste_handover(
+    *, card_ids: Sequence[int], handed_over_by: str, received_by: str, actor: Any
+) -> CardDestruction:
+    """由各地区信息管理部门集中交付省厅: waste cards in the region's custody go to the provincial centre."""
+    from shebao.cards.models import CardRecall, WasteCause
+
+    if not card_ids:
+        raise ValidationError("请选择要交付销毁的废卡")
+    if not handed_over_by.strip() or not received_by.strip():
+        raise ValidationError("交接双方的姓名都要填写", field="received_by")
+    region = actor_region(actor)
+    province = provincial_location(region)
+    visible_locations = set(locations_visible_to(actor).values_list("pk", flat=True))
+    with transaction.atomic():
+        cards = _lock_cards(card_ids)
+        _require_cards_scope(actor, cards)
+        causes = dict(CardRecall.objects.filter(card__in=cards).values_list("card_id", "cause"))
+        if CardDestructionItem.objects.filter(card__in=cards).exists():
+            raise StateError("有废卡已交付过省厅，不能重复交付")
+        now = timezone.now()
+        destruction = CardDestruction.objects.create(
+            region=region,
+            card_count=len(cards),
+            handed_over_by=handed_over_by.strip()[:50],
+            received_by=received_by.strip()[:50],
+            handed_over_at=now,
+            created_by=actor,
+        )
+        for card in cards:
+            if card.state not in DESTROYABLE_STATES:
+                raise StateError(
+                    f"卡号 {card.card_no} 当前状态为“{state_label(card.state)}”，只有已回收或已注销的卡可以交付销毁"
+                )
+            where = card_location_now(card.pk)
+            if where is None or where.pk not in visible_locations:
+                raise StateError(f"卡号 {card.card_no} 不在本地区的库房中，请先回收入库")
+            _post(
+                card,
+                where,
+                CardMovement.Kind.HANDED_OVER,
+                custodian=handed_over_by.strip(),
+                actor=actor,
+                counterparty=f"{province.name} {received_by.strip()}",
+                batch_ref=f"销毁#{destruction.pk}",
+                at=now,
+            )
+            _post(
+                card,
+                province,
+                CardMovement.Kind.RECEIVED,
+                custodian=received_by.strip(),
+                actor=actor,
+                counterparty=f"{where.name} {handed_over_by.strip()}",
+                batch_ref=f"销毁#{destruction.pk}",
+                at=now,
+            )
+        CardDestructionItem.objects.bulk_create(
+            CardDestructionItem(
+                destruction=destruction, card=c, cause=causes.get(c.pk) or WasteCause.OTHER_FAULT
+            )
+            for c in cards
+        )
+        audit_record(
+            actor=actor,
+            action=actions.CARD_WASTE_HANDOVER,
+            obj=destruction,
+            new={"cards": [c.pk for c in cards], "received_by": received_by.strip()},
+        )
+    return destruction
+
+
+def waste_destroy(
+    *,
+    destruction: CardDestruction,
+    place: str,
+    method: str,
+    witness_centre: str,
+    witness_bank: str,
+    witness_factory: str,
+    actor: Any,
+) -> CardDestruction:
+    """省厅统一组织合作银行及卡厂进行销毁: every card's final state is destroyed, in front of three witnesses."""
+    for value, field, label in (
+        (place, "place", "销毁地点"),
+        (method, "method", "销毁方式"),
+        (witness_centre, "witness_centre", "省厅信息管理中心监销人"),
+        (witness_bank, "witness_bank", "合作银行监销人"),
+        (witness_factory, "witness_factory", "卡厂监销人"),
+    ):
+        if not value.strip():
+            raise ValidationError(f"请填写{label}", field=field)
+    if getattr(actor, "role", None) != Role.CENTRE_CLERK and not getattr(actor, "is_superuser", False):
+        raise PermissionDenied("废卡销毁只能由中心经办员登记")
+    with transaction.atomic():
+        locked = CardDestruction.objects.select_for_update().get(pk=destruction.pk)
+        if (
+            locked.region_id not in region_ids_under(getattr(actor, "region_id", None))
+            and not actor.is_superuser
+        ):
+            raise PermissionDenied("该废卡销毁记录不在您的管辖范围内")
+        if locked.state != CardDestruction.State.HANDED_OVER:
+            raise StateError("该批废卡已销毁，不能重复销毁")
+        province = provincial_location(locked.region)
+        cards = _lock_cards(list(locked.items.values_list("card_id", flat=True)))
+        now = timezone.now()
+        by_state: dict[str, list[Card]] = {}
+        for card in cards:
+            by_state.setdefault(card.state, []).append(card)
+        for group in by_state.values():
+            _post_many(
+                group,
+                province,
+                CardMovement.Kind.DESTROYED,
+                CardState.DESTROYED,
+                custodian=witness_centre.strip(),
+                actor=actor,
+                action=actions.CARD_DESTROY,
+                reason=f"销毁#{locked.pk}",
+                at=now,
+                counterparty=f"监销：{witness_bank.strip()}、{witness_factory.strip()}",
+                batch_ref=f"销毁#{locked.pk}",
+            )
+        fields = {
+            "state": CardDestruction.State.DESTROYED,
+            "destroyed_at": now,
+            "destroyed_by": actor,
+            "place": place.strip()[:100],
+            "method": method.strip()[:50],
+            "witness_centre": witness_centre.strip()[:50],
+            "witness_bank": witness_bank.strip()[:50],
+            "witness_factory": witness_factory.strip()[:50],
+        }
+        changed = CardDestruction.objects.filter(
+            pk=locked.pk, state=CardDestruction.State.HANDED_OVER
+        ).update(**fields)
+        if changed != 1:
+            raise StateError("该批废卡已被他人处理，请刷新后重试")
+        audit_record(
+            actor=actor,
+            action=actions.CARD_DESTROY,
+            obj=locked,
+            old={"state": CardDestruction.State.HANDED_OVER},
+            new={k: v for k, v in fields.items() if k != "destroyed_by"},
+        )
+    destruction.refresh_from_db()
+    return destruction
+
+
+def document_disposal_record(
+    *,
+    document: str,
+    medium: str,
+    quantity: str,
+    method: str,
+    disposed_on: dt.date,
+    disposed_by: str,
+    witness: str,
+    actor: Any,
+    covers: str = "",
+    outlet: Outlet | None = None,
+) -> DocumentDisposal:
+    """文件销毁/处置记录表 (附表6): after distribution the forms with personal data are destroyed and recorded."""
+    if outlet is not None:
+        _require_outlet_scope(actor, outlet)
+    elif getattr(actor, "role", None) not in (Role.CENTRE_CLERK,) and not getattr(
+        actor, "is_superuser", False
+    ):
+        raise ValidationError("请选择网点", field="outlet")
+    if medium not in DocumentDisposal.Medium.values:
+        raise ValidationError("请选择纸质或电子", field="medium")
+    if method not in DocumentDisposal.Method.values:
+        raise ValidationError("请选择销毁/处置方式", field="method")
+    paper_methods = {DocumentDisposal.Method.SHRED, DocumentDisposal.Method.BURN}
+    if (medium == DocumentDisposal.Medium.PAPER) != (method in paper_methods):
+        raise ValidationError("纸质单据须粉碎或焚毁，电子文件须彻底删除或销毁介质", field="method")
+    if disposed_on > timezone.localdate():
+        raise ValidationError("销毁日期不能晚于今天", field="disposed_on")
+    for value, field, label in (
+        (document, "document", "文件名称"),
+        (quantity, "quantity", "数量"),
+        (disposed_by, "disposed_by", "执行人"),
+        (witness, "witness", "监督人"),
+    ):
+        if not value.strip():
+            raise ValidationError(f"请填写{label}", field=field)
+    if disposed_by.strip() == witness.strip():
+        raise ValidationError("执行人和监督人不能是同一人", field="witness")
+    region = Region.objects.get(pk=outlet.region_id) if outlet is not None else actor_region(actor)
+    with transaction.atomic():
+        record = DocumentDisposal.objects.create(
+            region=region,
+            outlet=outlet,
+            disposed_on=disposed_on,
+            document=document.strip()[:200],
+            medium=medium,
+            quantity=quantity.strip()[:50],
+            covers=covers.strip()[:100],
+            method=method,
+            disposed_by=disposed_by.strip()[:50],
+            witness=witness.strip()[:50],
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action=actions.DOCUMENT_DISPOSAL,
+            obj=record,
+            new={
+                "document": record.document,
+                "medium": medium,
+                "method": method,
+                "quantity": record.quantity,
+            },
+        )
+    return record
+
+
+# ---------------------------------------------------------------- the unit's side of a collective pickup (文登)
+
+
+def unit_member_handout_record(
+    *, handover: UnitHandover, card_ids: Sequence[int], handed_on: dt.date, actor: Any
+) -> int:
+    """The unit clerk records which members received their cards, before the list goes back to the outlet."""
+    if getattr(actor, "role", None) != Role.UNIT_CLERK or actor.employer_id != handover.employer_id:
+        raise PermissionDenied("只有本单位经办员可以登记发卡到人")
+    if not card_ids:
+        raise ValidationError("请勾选已发给本人的社保卡")
+    if handed_on > timezone.localdate():
+        raise ValidationError("发卡日期不能晚于今天", field="handed_on")
+    if handed_on < timezone.localtime(handover.created_at).date():
+        raise ValidationError("发卡日期不能早于从网点领卡的日期", field="handed_on")
+    with transaction.atomic():
+        locked = UnitHandover.objects.select_for_update().get(pk=handover.pk)
+        if locked.settled_at is not None:
+            raise StateError("该移交单已交回网点，不能再登记")
+        own = CardIssue.objects.filter(handover=locked)
+        stray = set(card_ids) - set(own.values_list("card_id", flat=True))
+        if stray:
+            raise ValidationError("勾选的卡中有不属于本移交单的卡，请核对")
+        changed = own.filter(card_id__in=list(card_ids), member_received_on__isnull=True).update(
+            member_received_on=handed_on, member_recorded_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action=actions.CARD_MEMBER_HANDOUT,
+            obj=locked,
+            new={"cards": sorted(card_ids), "handed_on": handed_on, "newly_recorded": changed},
+        )
+    return changed
+
+
+def handover_activate_financial(*, handover: UnitHandover, place: str, actor: Any) -> int:
+    """文登: the co-brand bank brings its mobile POS to the unit and activates the handed-out cards at once."""
+    if getattr(actor, "role", None) != Role.BANK_CLERK:
+        raise PermissionDenied("金融功能只能由联名银行激活")
+    if not place.strip():
+        raise ValidationError("请填写激活地点（如单位名称及地址）", field="place")
+    _require_outlet_scope(actor, handover.outlet)
+    if handover.settled_at is None:
+        raise StateError("单位尚未交回发卡名单，请先办理交回，再统一激活已发出的卡")
+    ids = list(
+        CardIssue.objects.filter(
+            handover=handover,
+            card__state=CardState.ISSUED,
+            card__bank_id=actor.bank_id,
+            card__fin_activated_at__isnull=True,
+        ).values_list("card_id", flat=True)
+    )
+    if not ids:
+        raise StateError("该移交单没有待激活金融功能的本行社保卡")
+    done = 0
+    with transaction.atomic():
+        now = timezone.now()
+        for card in _lock_cards(ids):
+            if card.state == CardState.ISSUED and _activate_financial(
+                card, channel=FinancialChannel.MOBILE_TERMINAL, place=place.strip(), actor=actor, at=now
+            ):
+                done += 1
+        audit_record(
+            actor=actor,
+            action=actions.CARD_HANDOVER_ACTIVATE,
+            obj=handover,
+            new={"cards": ids, "place": place},
+        )
+    return done

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -28,32 +30,51 @@ from shebao.cards.forms import (
     VaultCountForm,
 )
 from shebao.cards.importers import ReturnFileInvalid
-from shebao.cards.models import CARD_TRANSITIONS, CardIssue, CardState
+from shebao.cards.models import CARD_TRANSITIONS, CardIssue, CardNotice, CardState, LivenessProof, MailState
 from shebao.cards.services import (
     LossKind,
     Receiver,
+    VillageChecks,
     application_resubmit,
     card_activate_financial,
     card_activate_social,
     card_apply,
     card_issue,
     card_issue_collective,
+    card_issue_village,
     card_notice_record,
     card_recall,
     card_replace,
     card_report_loss,
     card_unlock,
+    document_disposal_record,
+    handover_activate_financial,
+    mail_dispatch,
+    mail_proof_upload,
+    mail_request_approve,
+    mail_request_cancel,
+    mail_request_create,
+    mail_request_reject,
+    mail_request_resubmit,
     production_dir,
     production_file_write,
     production_return_import,
     shipment_create,
     shipment_receive,
+    temp_card_reconcile,
+    temp_card_register,
+    temp_card_settle,
     unit_handover_settle,
+    unit_member_handout_record,
     vault_close,
     vault_count_submit,
     vault_difference_explain,
+    village_session_close,
+    village_session_plan,
+    waste_destroy,
+    waste_handover,
 )
-from shebao.core.errors import DomainError, PermissionDenied
+from shebao.core.errors import DomainError, PermissionDenied, StateError, ValidationError
 from shebao.core.values.period import period_of
 from shebao.orgs.selectors import outlets_visible_to
 from shebao.web.decorators import requires
@@ -144,11 +165,14 @@ def card_action_view(request: HttpRequest, pk: int) -> HttpResponse:
             outcome = card_unlock(card=card, actor=user, reason=reason)
             messages.success(request, "已解挂，该卡恢复正常" if outcome.changed else "该卡状态正常，无需解挂")
         elif action == "recall":
+            kind = request.POST.get("kind", "")
             card_recall(
                 card=card,
-                kind=request.POST.get("kind", ""),
+                kind=kind,
                 reason=reason,
                 outlet=getattr(user, "outlet", None),
+                cause=request.POST.get("cause", "") if kind == "waste" else "",
+                death_certificate_no=request.POST.get("death_certificate_no", "").strip()[:40],
                 actor=user,
             )
             messages.success(request, "已回收该卡；信息有误的卡列入《信息有误人员清单》")
@@ -247,6 +271,19 @@ def collective_view(request: HttpRequest) -> HttpResponse:
         return redirect("cards:search")
     if request.method == "POST" and request.POST.get("step") == "settle":
         return _settle_handover(request, outlet)
+    if request.method == "POST" and request.POST.get("step") == "activate":
+        handover = selectors.handover_get(request.user, int(request.POST.get("activate_handover", 0) or 0))
+        try:
+            n = handover_activate_financial(
+                handover=handover, place=request.POST.get("place", ""), actor=request.user
+            )
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已通过移动终端激活{n}张社保卡的金融功能")
+        return redirect("cards:collective")
     units = selectors.stock_by_employer(outlet)
     wanted = request.GET.get("employer") or request.POST.get("employer") or ""
     employer = next((u for u, _ in units if str(u.pk) == wanted), None)
@@ -255,6 +292,7 @@ def collective_view(request: HttpRequest) -> HttpResponse:
         "units": units,
         "employer": employer,
         "open_handovers": selectors.open_handovers(outlet),
+        "to_activate": selectors.settled_handovers_to_activate(request.user, outlet),
     }
     if wanted and employer is None:
         messages.error(request, "该单位在本网点没有待领的社保卡")
@@ -583,3 +621,556 @@ def error_list_print_view(request: HttpRequest) -> HttpResponse:
     """信息有误人员清单 (附件4): error cards recalled at the user's locations, for hand-over to the centre."""
     recalls = selectors.error_recalls(request.user)
     return render(request, "cards/print_error_list.html", {"recalls": recalls})
+
+
+# ---------------------------------------------------------------- notifying holders
+
+
+def _outlet_of(request: HttpRequest):  # type: ignore[no-untyped-def]
+    """The user's own outlet, or (centre staff) the one picked in ?outlet= among the visible ones."""
+    own = getattr(request.user, "outlet", None)
+    if own is not None:
+        return own
+    wanted = request.GET.get("outlet") or request.POST.get("outlet") or ""
+    visible = outlets_visible_to(request.user).order_by("code")
+    return visible.filter(pk=wanted).first() if wanted.isdigit() else None
+
+
+@requires("card.notice")
+def notices_view(request: HttpRequest) -> HttpResponse:
+    """领卡通知: the outlet tells units and people that their cards have arrived; the sender's answer shows."""
+    from shebao.cards.forms import NoticeSendForm
+    from shebao.orgs.models import Employer
+    from shebao.people.selectors import persons_visible_to
+
+    outlet = _outlet_of(request)
+    ctx: dict = {"outlet": outlet, "outlets": outlets_visible_to(request.user).order_by("code")}
+    if outlet is None:
+        return render(request, "cards/notices.html", ctx)
+    form = NoticeSendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        kind, _, pk = d["target"].partition(":")
+        employer = person = None
+        if kind == "unit" and pk.isdigit():
+            employer = Employer.objects.filter(pk=pk).first()
+        elif kind == "person" and pk.isdigit():
+            person = persons_visible_to(request.user).filter(pk=pk).first()
+        try:
+            notice = card_notice_record(
+                outlet=outlet,
+                employer=employer,
+                person=person,
+                channel=d["channel"],
+                recipient=d["recipient"],
+                note=d["note"],
+                actor=request.user,
+            )
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, f"已登记{notice.get_channel_display()}通知：{notice.employer or notice.person}"
+            )
+            return redirect(f"{request.path}?outlet={outlet.pk}")
+    page = Paginator(selectors.notices_at(request.user, outlet), 20).get_page(request.GET.get("page"))
+    ctx.update(
+        {
+            "units": selectors.stock_by_employer(outlet),
+            "waiting": selectors.persons_waiting_at(outlet)[:200],
+            "page_obj": page,
+            "channels": CardNotice.Channel.choices,
+        }
+    )
+    return render(request, "cards/notices.html", ctx)
+
+
+# ---------------------------------------------------------------- village distribution
+
+
+@requires("card.village")
+def village_view(request: HttpRequest) -> HttpResponse:
+    """进村发放: plan a session (date, place, villages notified) and open it on the day."""
+    from shebao.cards.forms import VillagePlanForm
+    from shebao.orgs.models import Township
+
+    user = request.user
+    outlets = outlets_visible_to(user).order_by("code")
+    townships = Township.objects.filter(region__in=outlets.values("region")).order_by("code")
+    own_township = getattr(user, "township_id", None)
+    if own_township:
+        townships = townships.filter(pk=own_township)
+    form = VillagePlanForm(
+        request.POST or None,
+        outlets=outlets,
+        townships=townships,
+        initial={"held_on": timezone.localdate(), "station_officer": getattr(user, "display_name", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = village_session_plan(actor=user, **form.cleaned_data)
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"已计划{session.held_on:%Y-%m-%d}在{session.place}进村发放")
+            return redirect("cards:village_detail", session.pk)
+    page = Paginator(selectors.village_sessions_visible_to(user), 20).get_page(request.GET.get("page"))
+    return render(request, "cards/village.html", {"form": form, "page_obj": page})
+
+
+@requires("card.village")
+def village_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from shebao.cards.forms import VillageIssueForm
+
+    session = selectors.village_session_get(request.user, pk)
+    form = VillageIssueForm(request.POST if request.POST.get("step") == "issue" else None)
+    try:
+        if request.POST.get("step") == "close":
+            village_session_close(session=session, actor=request.user)
+            messages.success(request, "本场进村发放已结束，未发出的卡留在网点库存")
+            return redirect("cards:village_detail", session.pk)
+        if request.POST.get("step") == "issue" and form.is_valid():
+            d = form.cleaned_data
+            card = selectors.village_cards(session).filter(pk=d["card"]).first()
+            if card is None:
+                raise StateError("该卡不在本场次的待发卡片中")
+            issue = card_issue_village(
+                session=session,
+                card=card,
+                receiver=Receiver(
+                    name=d["receiver_name"], ssn=d["receiver_ssn"], phone=d["phone"], address=d["address"]
+                ),
+                checks=VillageChecks(
+                    id_checked=d["id_checked"],
+                    photo_checked=d["photo_checked"],
+                    address_checked=d["address_checked"],
+                    form_signed=d["form_signed"],
+                ),
+                activate_financial=d["activate_financial"],
+                password_changed=d["password_changed"],
+                actor=request.user,
+            )
+            messages.success(request, f"已向{issue.receiver_name}发放社保卡，并已启用")
+            return redirect("cards:village_detail", session.pk)
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return render(
+        request,
+        "cards/village_detail.html",
+        {
+            "session": session,
+            "cards": selectors.village_cards(session),
+            "issues": session.issues.select_related("card", "card__person").order_by("-issued_at"),
+            "form": form,
+        },
+    )
+
+
+# ---------------------------------------------------------------- mail delivery
+
+
+@requires("card.mail_request")
+def mail_mine_view(request: HttpRequest) -> HttpResponse:
+    """The holder: ask for the card by EMS, upload the three liveness proofs, follow the review."""
+    from shebao.cards.forms import MailRequestForm, ProofUploadForm
+
+    user = request.user
+    step = request.POST.get("step", "")
+    try:
+        if step == "request":
+            form = MailRequestForm(request.POST)
+            if form.is_valid():
+                card = selectors.mailable_cards(user).filter(pk=form.cleaned_data["card"]).first()
+                if card is None:
+                    raise StateError("该卡不能申请邮寄")
+                mail_request_create(
+                    card=card,
+                    address=form.cleaned_data["address"],
+                    phone=form.cleaned_data["phone"],
+                    actor=user,
+                )
+                messages.success(request, "已提交邮寄申请，请按提示上传生存状态认证材料")
+            else:
+                messages.error(request, "请填写邮寄地址和收件电话")
+            return redirect("cards:mail_mine")
+        if step in ("upload", "resubmit", "cancel"):
+            req = selectors.mail_request_get(user, int(request.POST.get("request", 0) or 0))
+            if step == "upload":
+                upload = ProofUploadForm(request.POST, request.FILES)
+                if not upload.is_valid():
+                    raise ValidationError("请选择材料类型和文件")
+                proof = mail_proof_upload(
+                    request=req,
+                    kind=upload.cleaned_data["kind"],
+                    upload=upload.cleaned_data["file"],
+                    actor=user,
+                )
+                messages.success(request, f"已上传{proof.get_kind_display()}")
+            elif step == "resubmit":
+                mail_request_resubmit(request=req, actor=user)
+                messages.success(request, "已重新提交审核")
+            else:
+                mail_request_cancel(request=req, actor=user)
+                messages.success(request, "已撤销邮寄申请")
+            return redirect("cards:mail_mine")
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("cards:mail_mine")
+    requests_ = list(selectors.mail_requests_visible_to(user).prefetch_related("proofs"))
+    for r in requests_:
+        r.proof_by_kind = {p.kind: p for p in r.proofs.all()}  # type: ignore[attr-defined]
+    return render(
+        request,
+        "cards/mail_mine.html",
+        {
+            "cards": selectors.mailable_cards(user),
+            "requests": requests_,
+            "kinds": LivenessProof.Kind.choices,
+            "person": getattr(user, "person", None),
+        },
+    )
+
+
+@requires("card.view")
+def mail_proof_view(request: HttpRequest, pk: int) -> FileResponse:
+    """A liveness proof, only to the holder and the centre staff who may see the request."""
+    proof = get_object_or_404(LivenessProof, pk=pk)
+    selectors.mail_request_get(request.user, proof.request_id)
+    try:
+        fh = proof.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已不存在") from None
+    return FileResponse(fh, content_type=proof.content_type, filename=proof.original_name)
+
+
+@requires("card.mail_review")
+def mail_requests_view(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", MailState.REQUESTED)
+    qs = selectors.mail_requests_visible_to(request.user)
+    if state in MailState.values:
+        qs = qs.filter(state=state)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cards/mail_requests.html",
+        {"page_obj": page, "state": state, "states": MailState.choices, "querystring": _querystring(request)},
+    )
+
+
+@requires("card.mail_review")
+def mail_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Review the proofs, approve or reject with a reason, then dispatch by EMS with the tracking number."""
+    from shebao.cards.forms import MailDispatchForm, MailRejectForm
+
+    req = selectors.mail_request_get(request.user, pk)
+    step = request.POST.get("step", "")
+    reject_form = MailRejectForm(request.POST if step == "reject" else None)
+    dispatch_form = MailDispatchForm(request.POST if step == "dispatch" else None)
+    try:
+        if step == "approve":
+            mail_request_approve(request=req, actor=request.user)
+            messages.success(request, "审核通过，可以安排EMS邮寄")
+            return redirect("cards:mail_detail", req.pk)
+        if step == "reject" and reject_form.is_valid():
+            mail_request_reject(request=req, reason=reject_form.cleaned_data["reason"], actor=request.user)
+            messages.success(request, "已退回持卡人补正材料")
+            return redirect("cards:mail_detail", req.pk)
+        if step == "dispatch" and dispatch_form.is_valid():
+            issue = mail_dispatch(
+                request=req, tracking_no=dispatch_form.cleaned_data["tracking_no"], actor=request.user
+            )
+            messages.success(request, f"已交EMS邮寄（到付），运单号 {issue.tracking_no}；人社功能已集中启用")
+            return redirect("cards:mail_detail", req.pk)
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    location = selectors.card_location_now(req.card_id)
+    return render(
+        request,
+        "cards/mail_detail.html",
+        {
+            "req": req,
+            "proofs": req.proofs.all(),
+            "location": location,
+            "reject_form": reject_form,
+            "dispatch_form": dispatch_form,
+        },
+    )
+
+
+# ---------------------------------------------------------------- temporary cards
+
+
+@requires("card.temp_report")
+def temp_cards_view(request: HttpRequest) -> HttpResponse:
+    """临时卡: look a person up before the formal issue, settle the temporary card, reconcile on the 15th."""
+    from shebao.cards.forms import TempReconcileForm, TempRegisterForm, TempSettleForm
+    from shebao.people.selectors import persons_visible_to
+
+    user = request.user
+    step = request.POST.get("step", "")
+    outlets = outlets_visible_to(user).order_by("code")
+    register_form = TempRegisterForm(request.POST if step == "register" else None, outlets=outlets)
+    reconcile_form = TempReconcileForm(
+        request.POST if step == "reconcile" else None,
+        outlets=outlets,
+        initial={"period": period_of(timezone.localdate()), "checked_by": getattr(user, "display_name", "")},
+    )
+    try:
+        if step == "register" and register_form.is_valid():
+            if not user.can("card.temp_register"):  # type: ignore[union-attr]
+                raise PermissionDenied("您的角色无权登记临时卡")
+            d = register_form.cleaned_data
+            person = persons_visible_to(user).filter(ssn=d["ssn"].strip().upper()).first()
+            if person is None:
+                raise ValidationError("没有找到该人员，或不在您的管辖范围内")
+            temp_card_register(
+                person=person, temp_no=d["temp_no"], issued_on=d["issued_on"], outlet=d["outlet"], actor=user
+            )
+            messages.success(request, f"已登记{person.name}的临时卡")
+            return redirect(f"{request.path}?person={person.pk}")
+        if step == "settle":
+            if not user.can("card.temp"):  # type: ignore[union-attr]
+                raise PermissionDenied("您的角色无权办理临时卡回收")
+            settle = TempSettleForm(request.POST)
+            outlet = _outlet_of(request)
+            if not settle.is_valid() or outlet is None:
+                raise ValidationError("请选择处理结果和办理网点")
+            temp = get_object_or_404(
+                selectors.temp_cards_visible_to(user), pk=settle.cleaned_data["temp_card"]
+            )
+            temp = temp_card_settle(
+                temp_card=temp,
+                outcome=settle.cleaned_data["outcome"],
+                receipt_no=settle.cleaned_data["receipt_no"],
+                outlet=outlet,
+                actor=user,
+            )
+            done = (
+                "已回收临时卡" if temp.fee is None else f"已收取工本费{temp.fee}元（收据{temp.receipt_no}）"
+            )
+            messages.success(request, f"{done}，可以发放正式卡")
+            return redirect(f"{request.path}?person={temp.person_id}")
+        if step == "reconcile" and reconcile_form.is_valid():
+            if not user.can("card.temp_reconcile"):  # type: ignore[union-attr]
+                raise PermissionDenied("您的角色无权核对临时卡")
+            d = reconcile_form.cleaned_data
+            rec = temp_card_reconcile(
+                outlet=d["outlet"], period=d["period"], checked_by=d["checked_by"], actor=user
+            )
+            messages.success(request, "已完成临时卡及工本费核对")
+            return redirect("cards:temp_reconciliation", rec.pk)
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    # by the SSN the clerk types, or by the person a card page links to (no ID number in the URL)
+    q = (request.GET.get("q") or "").strip().upper()
+    person_id = request.GET.get("person") or ""
+    found = None
+    if q:
+        found = selectors.temp_cards_visible_to(user).filter(person__ssn=q)
+    elif person_id.isdigit():
+        found = selectors.temp_cards_visible_to(user).filter(person_id=person_id)
+    this_period = period_of(timezone.localdate())
+    return render(
+        request,
+        "cards/temp_cards.html",
+        {
+            "q": q,
+            "found": found,
+            "outstanding": selectors.temp_cards_visible_to(user).filter(state="outstanding")[:100],
+            "register_form": register_form,
+            "reconcile_form": reconcile_form,
+            "settle_choices": TempSettleForm.base_fields["outcome"].choices,  # type: ignore[attr-defined]
+            "pending": selectors.temp_unreconciled_by_outlet(user),
+            "reconciliations": selectors.temp_reconciliations_visible_to(user)[:24],
+            "next_date": selectors.temp_reconcile_date(this_period),
+            "outlets": outlets if getattr(user, "outlet", None) is None else None,
+        },
+    )
+
+
+@requires("card.temp_report")
+def temp_reconciliation_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    rec = selectors.temp_reconciliation_get(request.user, pk)
+    if request.GET.get("format") == "xlsx":
+        from shebao.cards.exporters import TempReconciliationExporter
+
+        exporter = TempReconciliationExporter(rec, full_ids=request.user.sees_full_ids)  # type: ignore[union-attr]
+        return exporter.xlsx_response(f"临时卡核对_{rec.outlet.code}_{rec.period}.xlsx")
+    return render(
+        request,
+        "cards/print_temp_reconciliation.html",
+        {"rec": rec, **selectors.temp_reconciliation_report(rec)},
+    )
+
+
+# ---------------------------------------------------------------- waste-card destruction and 附表6
+
+
+@requires("card.destroy_view")
+def destructions_view(request: HttpRequest) -> HttpResponse:
+    """废卡: collect waste cards by region, hand them to the provincial centre, list the destructions."""
+    from shebao.cards.forms import WasteHandoverForm, WasteRecallForm
+
+    user = request.user
+    step = request.POST.get("step", "")
+    recall_form = WasteRecallForm(request.POST if step == "recall" else None)
+    handover_form = WasteHandoverForm(request.POST if step == "handover" else None)
+    try:
+        if step and not user.can("card.destroy"):  # type: ignore[union-attr]
+            raise PermissionDenied("您的角色无权办理废卡")
+        if step == "recall" and recall_form.is_valid():
+            d = recall_form.cleaned_data
+            card = selectors.cards_visible_to(user).filter(card_no=d["card_no"].strip().upper()).first()
+            if card is None:
+                raise ValidationError("没有找到该卡号，或不在您的管辖范围内")
+            card_recall(
+                card=card,
+                kind="waste",
+                cause=d["cause"],
+                death_certificate_no=d["death_certificate_no"],
+                reason=d["reason"],
+                outlet=getattr(user, "outlet", None),
+                actor=user,
+            )
+            messages.success(request, f"卡号 {card.card_no} 已作为废卡回收")
+            return redirect("cards:destructions")
+        if step == "handover" and handover_form.is_valid():
+            destruction = waste_handover(
+                card_ids=[int(x) for x in request.POST.getlist("card") if x.isdigit()],
+                actor=user,
+                **handover_form.cleaned_data,
+            )
+            messages.success(
+                request, f"已将{destruction.card_count}张废卡交付省厅信息管理中心，请打印交接记录"
+            )
+            return redirect("cards:destruction_detail", destruction.pk)
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    page = Paginator(selectors.destructions_visible_to(user), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cards/destructions.html",
+        {
+            "candidates": selectors.waste_candidates(user)[:500],
+            "recall_form": recall_form,
+            "handover_form": handover_form,
+            "page_obj": page,
+            "can_destroy": user.can("card.destroy"),  # type: ignore[union-attr]
+        },
+    )
+
+
+@requires("card.destroy_view")
+def destruction_detail_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    from shebao.cards.forms import DestroyForm
+
+    destruction = selectors.destruction_get(request.user, pk)
+    form = DestroyForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.can("card.destroy"):  # type: ignore[union-attr]
+            raise PermissionDenied("您的角色无权登记废卡销毁")
+        if form.is_valid():
+            try:
+                waste_destroy(destruction=destruction, actor=request.user, **form.cleaned_data)
+            except PermissionDenied:
+                raise
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, f"已销毁{destruction.card_count}张废卡，请打印销毁记录由监销人签字")
+                return redirect("cards:destruction_detail", destruction.pk)
+    items = destruction.items.select_related("card", "card__person", "card__bank").order_by(
+        "cause", "card__card_no"
+    )
+    if request.GET.get("format") == "xlsx":
+        from shebao.cards.exporters import DestructionExporter
+
+        exporter = DestructionExporter(destruction, full_ids=request.user.sees_full_ids)  # type: ignore[union-attr]
+        return exporter.xlsx_response(f"废卡销毁明细_{destruction.pk}.xlsx")
+    template = "cards/print_destruction.html" if request.GET.get("print") else "cards/destruction_detail.html"
+    return render(request, template, {"destruction": destruction, "items": items, "form": form})
+
+
+@requires("card.document_disposal_view")
+def disposals_view(request: HttpRequest) -> HttpResponseBase:
+    """文件销毁/处置记录表 (附表6)."""
+    from shebao.cards.forms import DisposalForm
+
+    user = request.user
+    outlets = outlets_visible_to(user).order_by("code")
+    form = DisposalForm(
+        request.POST or None,
+        outlets=outlets,
+        initial={
+            "disposed_on": timezone.localdate(),
+            "disposed_by": getattr(user, "display_name", ""),
+            "outlet": getattr(user, "outlet", None),
+        },
+    )
+    if request.method == "POST":
+        if not user.can("card.document_disposal"):  # type: ignore[union-attr]
+            raise PermissionDenied("您的角色无权登记文件销毁")
+        if form.is_valid():
+            try:
+                document_disposal_record(actor=user, **form.cleaned_data)
+            except PermissionDenied:
+                raise
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, "已登记文件销毁/处置记录")
+                return redirect("cards:disposals")
+    records = selectors.disposals_visible_to(user)
+    if request.GET.get("format") == "xlsx":
+        from shebao.cards.exporters import DisposalExporter
+
+        return DisposalExporter(records).xlsx_response("文件销毁处置记录表.xlsx")
+    if request.GET.get("print"):
+        return render(request, "cards/print_disposals.html", {"records": records[:200]})
+    page = Paginator(records, 20).get_page(request.GET.get("page"))
+    return render(request, "cards/disposals.html", {"form": form, "page_obj": page})
+
+
+@requires("card.unit_handout")
+def unit_handovers_view(request: HttpRequest) -> HttpResponse:
+    """The unit clerk ticks the members who received their cards; the outlet then takes back the rest."""
+    if request.method == "POST":
+        handover = selectors.handover_get(request.user, int(request.POST.get("handover", 0) or 0))
+        try:
+            raw_day = request.POST.get("handed_on", "")
+            try:
+                handed_on = dt.date.fromisoformat(raw_day)
+            except ValueError:
+                raise ValidationError("请填写发卡日期") from None
+            n = unit_member_handout_record(
+                handover=handover,
+                card_ids=[int(x) for x in request.POST.getlist("card") if x.isdigit()],
+                handed_on=handed_on,
+                actor=request.user,
+            )
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已登记{n}张社保卡发给本人；未发出的卡请交回网点")
+        return redirect("cards:unit_handovers")
+    return render(
+        request,
+        "cards/unit_handovers.html",
+        {"handovers": selectors.handovers_of_unit(request.user), "today": timezone.localdate()},
+    )
