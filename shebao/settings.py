@@ -3,7 +3,9 @@
 import sys
 from pathlib import Path
 
-from shebao.core.config import database_config, env_bool, env_int, env_list, env_str, secret_key
+from django.core.exceptions import ImproperlyConfigured
+
+from shebao.core.config import database_config, env_bool, env_int, env_list, env_str, env_yuan, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("SHEBAO_DATA_DIR", str(BASE_DIR.parent / "var")))
@@ -127,6 +129,18 @@ TASKS = {
 SHEBAO_JOBS_INLINE = env_bool("SHEBAO_JOBS_INLINE", default=False)
 SHEBAO_CENTRE_NAME = env_str("SHEBAO_CENTRE_NAME", "寿县社会养老保险中心")
 SHEBAO_REGION_CODE = env_str("SHEBAO_REGION_CODE", "341521")
+
+# Cards (read by shebao/cards/conf.py): validity, pickup deadline, notice sender, temporary-card fee and
+# reconciliation day, liveness-proof upload limits.
+SHEBAO_CARD_VALID_YEARS = env_int("SHEBAO_CARD_VALID_YEARS", 10)
+SHEBAO_CARD_UNIT_PICKUP_WORKDAYS = env_int("SHEBAO_CARD_UNIT_PICKUP_WORKDAYS", 5)
+SHEBAO_CARD_NOTICE_SENDER = env_str("SHEBAO_CARD_NOTICE_SENDER", "shebao.cards.notify.LogSender")
+SHEBAO_TEMP_CARD_FEE = env_yuan("SHEBAO_TEMP_CARD_FEE", "20.00")
+SHEBAO_TEMP_CARD_RECONCILE_DAY = env_int("SHEBAO_TEMP_CARD_RECONCILE_DAY", 15)
+SHEBAO_LIVENESS_VIDEO_MAX_BYTES = env_int("SHEBAO_LIVENESS_VIDEO_MAX_BYTES", 50 * 1024 * 1024)
+SHEBAO_LIVENESS_PHOTO_MAX_BYTES = env_int("SHEBAO_LIVENESS_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+if not 1 <= SHEBAO_TEMP_CARD_RECONCILE_DAY <= 28:
+    raise ImproperlyConfigured("SHEBAO_TEMP_CARD_RECONCILE_DAY must be a day between 1 and 28")
 
 LOGGING = {
     "version": 1,

@@ -51,3 +51,13 @@ def test_it_refuses_an_unknown_database_url(monkeypatch, tmp_path):  # type: ign
     monkeypatch.setenv("DATABASE_URL", "mysql://x")
     with pytest.raises(ImproperlyConfigured):
         config.database_config(tmp_path / "x.sqlite3")
+
+
+def test_it_reads_an_amount_in_yuan_and_fails_fast_on_a_bad_one(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("X_FEE", raising=False)
+    assert config.env_yuan("X_FEE", "20") == "20.00"
+    monkeypatch.setenv("X_FEE", "15.5")
+    assert config.env_yuan("X_FEE", "20") == "15.50"
+    monkeypatch.setenv("X_FEE", "1.234")
+    with pytest.raises(ImproperlyConfigured, match="X_FEE"):
+        config.env_yuan("X_FEE", "20")

@@ -43,6 +43,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
 
 
+def env_yuan(name: str, default: str) -> str:
+    """An amount in yuan with at most two decimals (kept as text; parse it with parse_yuan where used)."""
+    from shebao.core.errors import ValidationError
+    from shebao.core.values.money import parse_yuan
+
+    value = os.environ.get(name)
+    raw = default if value is None or value.strip() == "" else value.strip()
+    try:
+        return str(parse_yuan(raw))
+    except ValidationError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an amount in yuan: {exc.message}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
