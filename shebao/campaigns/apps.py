@@ -10,4 +10,11 @@ class CampaignsConfig(AppConfig):
     verbose_name = "换卡与进度"
 
     def ready(self) -> None:
-        pass
+        from shebao.campaigns import (
+            actions,  # noqa: F401  (registers the audit labels)
+            links,
+        )
+        from shebao.campaigns.permissions import register
+
+        register()
+        links.register()

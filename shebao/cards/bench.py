@@ -354,9 +354,14 @@ def _reset() -> None:
     from shebao.audit.models import AuditLog
     from shebao.cards.models import Card, CardMovement, CardState, ProductionReturnFile
 
+    tables = [m._meta.db_table for m in (CardMovement, ProductionReturnFile, AuditLog)]
     with connection.cursor() as cursor:
-        for model in (CardMovement, ProductionReturnFile, AuditLog):
-            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        if connection.vendor == "postgresql":
+            # The audit table refuses DELETE (an append-only trigger); a scratch schema may be truncated.
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
             f"UPDATE {Card._meta.db_table} SET state = %s, card_no = NULL", [CardState.IN_PRODUCTION]
         )

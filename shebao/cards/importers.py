@@ -82,7 +82,8 @@ _STAGES = {
     "卡厂制卡": FailureStage.FACTORY,
     "factory": FailureStage.FACTORY,
 }
-_CHUNK = 900
+_CHUNK = 900  # rows matched per query (SQLite's limit on query parameters)
+_WRITE_CHUNK = 10_000  # rows written per set-based statement (no parameter lists: the stage is joined)
 
 
 @dataclass(frozen=True)
@@ -198,8 +199,8 @@ def _raw_rows(path: Path) -> Iterator[list[str]]:
     if path.suffix.lower() in (".xlsx", ".xls"):
         from python_calamine import CalamineWorkbook
 
-        for values in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
-            yield [_cell_text(v) for v in values]
+        for cells in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
+            yield [_cell_text(v) for v in cells]
         return
     with path.open(encoding=_csv_encoding(path), newline="") as fh:
         for values in csv.reader(fh):
@@ -323,11 +324,12 @@ def _clean_account(text: str) -> str:
 # ---------------------------------------------------------------- matching against the database
 
 
-def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+def _chunks(items: Iterable[Any], size: int = 0) -> Iterator[list[Any]]:
+    size = size or _CHUNK
     chunk: list[Any] = []
     for item in items:
         chunk.append(item)
-        if len(chunk) >= _CHUNK:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
@@ -586,7 +588,7 @@ def apply_return_file(*, path: Path, actor: Any, custodian: str) -> ReturnResult
                 vault = centre_location(actor_region(actor)) if counts["produced"] else None
                 changes = (_Change.from_csv(v) for v in csv.reader(spool))
                 with _Stage() as stage:
-                    for chunk in _chunks(changes):
+                    for chunk in _chunks(changes, _WRITE_CHUNK):
                         stage.write(
                             chunk, vault=vault, actor=actor, custodian=custodian, at=now, source=path.name
                         )
@@ -667,35 +669,37 @@ class _Stage:
         pg = connection.vendor == "postgresql"
         produced = [c for c in changes if c.state == CardState.PRODUCED]
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_STAGE}")
-            cursor.executemany(
-                f"INSERT INTO {_STAGE} ({', '.join(_STAGE_COLUMNS)}) "
-                f"VALUES ({', '.join(['%s'] * len(_STAGE_COLUMNS))})",
-                [
-                    (
-                        c.card_id,
-                        c.application_id,
-                        c.state,
-                        c.card_no or None,
-                        c.card_uid,
-                        c.bank_account,
-                        ops.adapt_datefield_value(c.issue_date),
-                        ops.adapt_datefield_value(c.expiry_date),
-                        c.box_position,
-                        c.failure_stage,
-                        c.failure_reason,
-                    )
-                    for c in changes
-                ],
+            # TRUNCATE on PostgreSQL: DELETE would leave every earlier chunk behind as dead rows to scan.
+            cursor.execute(f"{'TRUNCATE' if pg else 'DELETE FROM'} {_STAGE}")
+            staged = (
+                (
+                    c.card_id,
+                    c.application_id,
+                    c.state,
+                    c.card_no or None,
+                    c.card_uid,
+                    c.bank_account,
+                    ops.adapt_datefield_value(c.issue_date),
+                    ops.adapt_datefield_value(c.expiry_date),
+                    c.box_position,
+                    c.failure_stage,
+                    c.failure_reason,
+                )
+                for c in changes
             )
-            # The cards were in production when validated; lock them and make sure nobody moved them since.
-            cursor.execute(
-                f"SELECT id FROM {cards} WHERE id IN (SELECT card_id FROM {_STAGE}) AND state = %s"
-                + (" FOR UPDATE" if pg else ""),
-                [CardState.IN_PRODUCTION],
-            )
-            if len(cursor.fetchall()) != len(changes):
-                raise StateError("读入期间有社保卡状态被他人修改，请重新读入该文件")
+            if pg:
+                # COPY: on PostgreSQL an executemany of the stage cost as much as the whole bare insert.
+                with cursor.cursor.copy(f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+                    for values in staged:
+                        copy.write_row(values)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {_STAGE} ({', '.join(_STAGE_COLUMNS)}) "
+                    f"VALUES ({', '.join(['%s'] * len(_STAGE_COLUMNS))})",
+                    list(staged),
+                )
+            if pg:
+                cursor.execute(f"ANALYZE {_STAGE}")  # a temporary table has no statistics otherwise
             if produced:
                 # A card is in one place at most: none of these may already sit in a vault.
                 cursor.execute(
@@ -708,12 +712,16 @@ class _Stage:
                 if cursor.fetchone() is not None:
                     raise StateError("有社保卡已在库存中，不能重复入库，请核对后再读入")
             sets = ", ".join(f"{q(col)} = s.{col}" for col in _STAGE_COLUMNS[2:])
+            # Compare-and-swap: the cards were in production when validated; the UPDATE locks them and
+            # changes only those still in production. Any other count means someone moved a card since.
             cursor.execute(
                 f"UPDATE {cards} SET {sets}, {q('updated_at')} = %s FROM {_STAGE} s WHERE {cards}.id = s.card_id "
                 # the IN makes SQLite look the cards up by id instead of scanning the whole table
-                f"AND {cards}.id IN (SELECT card_id FROM {_STAGE})",
-                [stamp],
+                f"AND {cards}.id IN (SELECT card_id FROM {_STAGE}) AND {cards}.state = %s",
+                [stamp, CardState.IN_PRODUCTION],
             )
+            if cursor.rowcount != len(changes):
+                raise StateError("读入期间有社保卡状态被他人修改，请重新读入该文件")
             cursor.execute(
                 f"UPDATE {apps} SET state = %s WHERE id IN "
                 f"(SELECT application_id FROM {_STAGE} WHERE state = %s AND application_id IS NOT NULL)",

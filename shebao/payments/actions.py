@@ -21,6 +21,8 @@ REPAYMENT_GENERATE = "payroll.repayment_generate"
 OVERPAYMENT_OPEN = "overpayment.open"
 CERTIFICATION_RECORD = "certification.record"
 OVERPAYMENT_SETTLE = "overpayment.settle"
+SURVIVOR_CLAIM = "survivor_claim.create"
+CERTIFICATION_IMPORT = "certification.import"
 
 LABELS.update(
     {
@@ -43,5 +45,7 @@ LABELS.update(
         OVERPAYMENT_OPEN: "发现多发待遇",
         CERTIFICATION_RECORD: "待遇资格认证",
         OVERPAYMENT_SETTLE: "多发待遇办结",
+        SURVIVOR_CLAIM: "核定丧葬补助金和抚恤金",
+        CERTIFICATION_IMPORT: "导入数据比对认证",
     }
 )

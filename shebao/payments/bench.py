@@ -17,6 +17,7 @@ the bare limit on the same database in the same run, their ratio and the peak RS
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
@@ -24,6 +25,8 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,6 +48,9 @@ FAILURE_CODES = ("04", "06", "01")
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--persons", type=int, default=100_000, help="领取人数 recipients (100000)")
     parser.add_argument("--keep", action="store_true", help="保留测试库 keep the scratch database")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="把各步骤（本系统部分）的 cProfile 写入 DIR/<步骤>.prof"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
 
@@ -92,9 +98,13 @@ def _parent(options: Options) -> None:
         child_url = f"sqlite:///{sqlite_file}"
     base = [sys.executable, "-m", "shebao.manage", "bench", "payroll", "--persons", str(options["persons"])]
     env = {**os.environ, "DATABASE_URL": child_url}
+    worker = [*base, "--worker"]
+    if options.get("profile"):
+        Path(options["profile"]).mkdir(parents=True, exist_ok=True)
+        worker += ["--profile", str(Path(options["profile"]).resolve())]
     try:
         # Loading the county runs in its own process, so the measuring one's peak RSS is the steps'.
-        code = subprocess.call([*base, "--load"], env=env) or subprocess.call([*base, "--worker"], env=env)
+        code = subprocess.call([*base, "--load"], env=env) or subprocess.call(worker, env=env)
     finally:
         if not options.get("keep"):
             if is_pg:
@@ -397,6 +407,24 @@ def _worker(options: Options) -> None:
             }
         )
 
+    profile_dir = options.get("profile")
+
+    @contextmanager
+    def measured(name: str) -> Iterator[Callable[[], float]]:
+        """Time our side of a step (and cProfile it into DIR/<name>.prof with --profile DIR)."""
+        profiler = cProfile.Profile() if profile_dir else None
+        elapsed = [0.0]
+        started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        try:
+            yield lambda: elapsed[0]
+        finally:
+            elapsed[0] = time.perf_counter() - started
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(str(Path(profile_dir) / f"{name}.prof"))
+
     # 1. generation: the bare statement first (into a throw-away payroll), then ours.
     scratch = Payroll.objects.create(
         region=region,
@@ -413,9 +441,9 @@ def _worker(options: Options) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {PaymentLine._meta.db_table} WHERE payroll_id = %s", [scratch.pk])
     scratch.delete()
-    t = time.perf_counter()
-    payroll = payroll_generate(region=region, period=PERIOD, benefit_type=pension, actor=clerk)
-    ours = time.perf_counter() - t
+    with measured("generate") as took:
+        payroll = payroll_generate(region=region, period=PERIOD, benefit_type=pension, actor=clerk)
+    ours = took()
     if bare_rows != n or payroll.lines.count() != n:
         raise CommandError(f"生成行数不符：{bare_rows} / {payroll.lines.count()}，应为 {n}")
     step("generate", ours, bare)
@@ -425,14 +453,14 @@ def _worker(options: Options) -> None:
     _bare_export(payroll.pk, work / "bare.txt")
     bare = time.perf_counter() - t
     payroll_approve(payroll=payroll, actor=supervisor)
-    t = time.perf_counter()
-    files = payroll_file(payroll=payroll, actor=clerk)  # pre-flight, seq, render to a spool and hash
-    ours = time.perf_counter() - t
+    with measured("files") as took:
+        files = payroll_file(payroll=payroll, actor=clerk)  # pre-flight, seq, render to a spool and hash
+    ours = took()
     step("files", ours, bare)
-    t = time.perf_counter()
-    for bank_file in files:  # what a download does: render again and check the hash
-        (work / f"{bank_file.batch_no}.txt").write_bytes(bank_file_bytes(bank_file))
-    ours = time.perf_counter() - t
+    with measured("download") as took:
+        for bank_file in files:  # what a download does: render again and check the hash
+            (work / f"{bank_file.batch_no}.txt").write_bytes(bank_file_bytes(bank_file))
+    ours = took()
     step("download", ours, bare)
 
     # 3. return files (generated outside the timing), bare load first, reset, then ours.
@@ -448,10 +476,10 @@ def _worker(options: Options) -> None:
             _bare_return(bank_file.pk, path)
     bare = time.perf_counter() - t
     PaymentLine.objects.filter(payroll=payroll).update(state="pending", failure_code="")
-    t = time.perf_counter()
-    for _bank_file, path in returns:
-        return_file_import(payroll=payroll, data=path.read_bytes(), file_name=path.name, actor=clerk)
-    ours = time.perf_counter() - t
+    with measured("returns") as took:
+        for _bank_file, path in returns:
+            return_file_import(payroll=payroll, data=path.read_bytes(), file_name=path.name, actor=clerk)
+    ours = took()
     step("returns", ours, bare)
 
     # 4. reconciliation.
@@ -463,9 +491,9 @@ def _worker(options: Options) -> None:
         )
         cursor.fetchall()
     bare = time.perf_counter() - t
-    t = time.perf_counter()
-    fig = payroll_reconcile(payroll)
-    ours = time.perf_counter() - t
+    with measured("reconcile") as took:
+        fig = payroll_reconcile(payroll)
+    ours = took()
     step("reconcile", ours, bare)
 
     for path in work.iterdir():

@@ -3,7 +3,14 @@ from django import forms
 from shebao.core.errors import ValidationError
 from shebao.core.values.period import parse_period
 from shebao.orgs.models import Bank
-from shebao.payments.models import BenefitType, Certification, Entitlement, EntitlementChange, Resolution
+from shebao.payments.models import (
+    BenefitType,
+    Certification,
+    Entitlement,
+    EntitlementChange,
+    Resolution,
+    SurvivorClaim,
+)
 
 
 class PayrollGenerateForm(forms.Form):
@@ -82,3 +89,24 @@ class EntitlementChangeForm(forms.Form):
         required=False,
     )
     note = forms.CharField(label="说明", max_length=200, required=False)
+
+
+class SurvivorClaimForm(forms.Form):
+    base_monthly_income = forms.CharField(label="上年度全省城镇居民月人均可支配收入（元）", max_length=20)
+    contribution_months = forms.IntegerField(label="累计缴费月数（含视同缴费）", min_value=0, max_value=1200)
+    pension_months = forms.IntegerField(
+        label="已领取养老金月数（在职死亡填0）", min_value=0, max_value=1200, initial=0
+    )
+    recipient_ssn = forms.CharField(label="领取人社会保障号码", max_length=18)
+    recipient_name = forms.CharField(label="领取人姓名", max_length=50)
+    relation = forms.ChoiceField(label="与死亡人员关系", choices=SurvivorClaim.Relation.choices)
+    bank = forms.ModelChoiceField(
+        label="开户银行（领取人尚无发放账户时填写）", queryset=Bank.objects.all(), required=False
+    )
+    account_no = forms.CharField(label="银行账号（领取人尚无发放账户时填写）", max_length=30, required=False)
+    offset_overpayments = forms.BooleanField(label="从中抵扣死亡人员的多发待遇", required=False)
+
+
+class CertificationImportForm(forms.Form):
+    file = forms.FileField(label="比对数据文件（xlsx或csv）")
+    source = forms.CharField(label="数据来源（如：医保结算、公共交通）", max_length=50)

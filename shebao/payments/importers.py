@@ -8,11 +8,13 @@ row from 起始期 (amount changes are effective-dated rows, never updates).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from shebao.audit.services import audit_record_many
 from shebao.core.errors import PermissionDenied, ValidationError
@@ -28,6 +30,7 @@ from shebao.people.importers import (
     cell_text,
     clean_identifier_cell,
     file_sha256,
+    parse_day,
     read_rows,
 )
 from shebao.people.models import ImportBatch
@@ -232,3 +235,233 @@ def entitlement_import(*, path: Path, file_name: str, actor) -> EntitlementImpor
     return EntitlementImportResult(
         duplicate=False, created=len(creates), changed=len(changes), unchanged=unchanged
     )
+
+
+# --- passive certification by data match (数据比对静默认证) ------------------------------------------
+
+CERT_KIND = "certifications_data_match"
+NAME, SEEN_ON, SOURCE = "姓名", "比对日期", "数据来源"
+CERT_REQUIRED = (SSN, SEEN_ON)
+
+
+@dataclass
+class CertificationImportResult:
+    duplicate: bool
+    rows: int = 0
+    certified: int = 0
+    unchanged: int = 0
+    resumed: int = 0
+    back_pay_months: int = 0
+
+
+@dataclass
+class _Seen:
+    row: int
+    ssn: str
+    name: str
+    seen_on: dt.date
+    source: str
+
+
+def _parse_seen(path: Path, *, today: dt.date, earliest: dt.date) -> tuple[list[_Seen], list[Problem], int]:
+    rows: list[_Seen] = []
+    problems: list[Problem] = []
+    header: dict[str, int] | None = None
+    count = 0
+    for number, cells in read_rows(path):
+        texts = [cell_text(c) for c in cells]
+        if header is None:
+            header = {t: i for i, t in enumerate(texts) if t}
+            missing = [h for h in CERT_REQUIRED if h not in header]
+            if missing:
+                return [], [Problem(None, "", "", f"表头缺少列：{'、'.join(missing)}")], 0
+            continue
+        if not any(texts):
+            continue
+        count += 1
+
+        def cell(name: str, cells: list = cells, header: dict[str, int] = header) -> object:  # type: ignore[type-arg]
+            i = header.get(name)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        bad = len(problems)
+        try:
+            ssn = parse_ssn(clean_identifier_cell(cell(SSN))).value
+        except (CellError, ValidationError) as exc:
+            problems.append(Problem(number, SSN, cell_text(cell(SSN)), str(exc)))
+            ssn = ""
+        seen_on = today
+        try:
+            seen_on = parse_day(cell(SEEN_ON))
+        except CellError as exc:
+            problems.append(Problem(number, SEEN_ON, cell_text(cell(SEEN_ON)), str(exc)))
+        else:
+            if seen_on > today:
+                problems.append(Problem(number, SEEN_ON, f"{seen_on:%Y-%m-%d}", "比对日期不能晚于今天"))
+            elif seen_on < earliest:
+                problems.append(
+                    Problem(
+                        number,
+                        SEEN_ON,
+                        f"{seen_on:%Y-%m-%d}",
+                        f"比对日期早于{earliest:%Y-%m-%d}，已超出认证有效期",
+                    )
+                )
+        source = cell_text(cell(SOURCE))
+        if len(source) > 50:
+            problems.append(Problem(number, SOURCE, source[:20], "数据来源最多50个字"))
+        if len(problems) > bad:
+            continue
+        rows.append(_Seen(number, ssn, cell_text(cell(NAME)), seen_on, source))
+    return rows, problems, count
+
+
+def certification_import(
+    *,
+    path: Path,
+    file_name: str,
+    source: str,
+    actor,  # type: ignore[no-untyped-def]
+) -> CertificationImportResult:
+    """Certify, with channel “数据比对”, the people another data source saw alive (medical claims,
+    public transport, …). Columns 社会保障号码 and 比对日期, optionally 姓名 (checked against the
+    register) and 数据来源 (else `source`). Every row is checked first and any problem rejects the whole
+    file; a person listed twice is certified once at the latest date; a person already certified on or
+    after that date is left alone; the same file twice changes nothing. Entitlements suspended for want
+    of certification resume, with the missed months back-paid, as for a certification at the counter."""
+    from django.utils import timezone
+
+    from shebao.core.values.names import normalize_name
+    from shebao.payments.models import Certification
+    from shebao.payments.services import certification_months, certification_resume
+
+    if not actor.can("certification.import"):
+        raise PermissionDenied("您的角色无权导入数据比对认证")
+    source = (source or "").strip()[:50]
+    checksum = file_sha256(path)
+    if ImportBatch.objects.filter(kind=CERT_KIND, checksum=checksum).exists():
+        return CertificationImportResult(duplicate=True)
+    today = timezone.localdate()
+    earliest = prev_months(today, certification_months())
+    rows, problems, count = _parse_seen(path, today=today, earliest=earliest)
+    persons: dict[str, tuple[int, str, dt.date | None]] = {}
+    ssns = list({r.ssn for r in rows})
+    for i in range(0, len(ssns), CHUNK):
+        for pk, ssn, name, died in (
+            persons_visible_to(actor)
+            .filter(ssn__in=ssns[i : i + CHUNK])
+            .values_list("pk", "ssn", "name", "death_date")
+        ):
+            persons[ssn] = (pk, name, died)
+    latest: dict[int, _Seen] = {}
+    for r in rows:
+        found = persons.get(r.ssn)
+        if found is None:
+            problems.append(Problem(r.row, SSN, r.ssn, "在您的管辖范围内没有该人员"))
+            continue
+        pk, name, died = found
+        if r.name and normalize_name(r.name) != normalize_name(name):
+            problems.append(Problem(r.row, NAME, r.name, f"与该社会保障号码登记的姓名“{name}”不符"))
+            continue
+        if died is not None:
+            problems.append(
+                Problem(r.row, SSN, r.ssn, f"{name}已登记于{died:%Y-%m-%d}死亡，不能认证，请核查比对数据")
+            )
+            continue
+        if pk not in latest or r.seen_on > latest[pk].seen_on:
+            latest[pk] = r
+    if not rows and not problems:
+        problems.append(Problem(None, "", "", "文件中没有数据行"))
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.column))
+        raise ImportRejected(problems[:MAX_PROBLEMS], row_count=count, total=len(problems))
+    certified_since: dict[int, dt.date] = {}
+    ids = list(latest)
+    for i in range(0, len(ids), CHUNK):
+        for pk, last in (
+            Certification.objects.filter(person_id__in=ids[i : i + CHUNK])
+            .values_list("person_id")
+            .annotate(last=Max("certified_on"))
+        ):
+            certified_since[pk] = last
+    new = {
+        pk: r
+        for pk, r in latest.items()
+        if certified_since.get(pk) is None or certified_since[pk] < r.seen_on
+    }
+    resumed = months = 0
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ImportBatch.objects.create(
+                    kind=CERT_KIND,
+                    file_name=file_name[:255],
+                    checksum=checksum,
+                    row_count=count,
+                    created_count=len(new),
+                    unchanged_count=len(latest) - len(new),
+                    created_by=actor,
+                )
+        except IntegrityError:
+            return CertificationImportResult(duplicate=True)
+        Certification.objects.bulk_create(
+            [
+                Certification(
+                    person_id=pk,
+                    certified_on=r.seen_on,
+                    channel=Certification.Channel.DATA_MATCH,
+                    note=f"数据比对：{r.source or source}"[:200],
+                    recorded_by=actor,
+                )
+                for pk, r in new.items()
+            ],
+            batch_size=CHUNK,
+        )
+        new_ids = list(new)
+        suspended: set[int] = set()
+        for i in range(0, len(new_ids), CHUNK):
+            suspended.update(
+                Entitlement.objects.filter(
+                    person_id__in=new_ids[i : i + CHUNK],
+                    state=Entitlement.State.SUSPENDED,
+                    reason=Entitlement.Reason.NO_SURVIVAL_PROOF,
+                ).values_list("person_id", flat=True)
+            )
+        for pk in sorted(suspended):
+            r_resumed, r_months = certification_resume(
+                person_id=pk, certified_on=new[pk].seen_on, actor=actor
+            )
+            resumed, months = resumed + r_resumed, months + r_months
+        audit_record_many(
+            actor=actor,
+            action=actions.CERTIFICATION_IMPORT,
+            object_type="people.person",
+            rows=(
+                {
+                    "object_id": pk,
+                    "new": {
+                        "certified_on": r.seen_on,
+                        "channel": Certification.Channel.DATA_MATCH,
+                        "source": r.source or source,
+                    },
+                }
+                for pk, r in new.items()
+            ),
+            reason=f"导入文件 {file_name}",
+        )
+    return CertificationImportResult(
+        duplicate=False,
+        rows=count,
+        certified=len(new),
+        unchanged=len(latest) - len(new),
+        resumed=resumed,
+        back_pay_months=months,
+    )
+
+
+def prev_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` months earlier (the last day of a shorter month)."""
+    import calendar
+
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))

@@ -557,3 +557,61 @@ class EntitlementChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entitlement_id} {self.get_kind_display()}"
+
+
+class SurvivorClaim(models.Model):
+    """丧葬补助金和抚恤金: the one-off payments to the family of an insured person who died, computed by
+    人社部发〔2021〕18号 from the inputs recorded here, and paid to one family member through two one-off
+    entitlements (types FUNERAL and SURVIVOR) that go through the normal payroll, approval and bank file."""
+
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", "配偶"
+        CHILD = "child", "子女"
+        PARENT = "parent", "父母"
+        OTHER = "other", "其他直系亲属"
+
+    deceased = models.OneToOneField(
+        "people.Person", on_delete=models.PROTECT, related_name="survivor_claim", verbose_name="死亡人员"
+    )
+    recipient = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="领取人"
+    )
+    relation = models.CharField("与死亡人员关系", max_length=10, choices=Relation.choices)
+    account = models.ForeignKey(
+        "people.PaymentAccount", on_delete=models.PROTECT, related_name="+", verbose_name="领取账户"
+    )
+    base_monthly_income = models.DecimalField(
+        "上年度城镇居民月人均可支配收入", max_digits=14, decimal_places=2
+    )
+    contribution_months = models.PositiveIntegerField("累计缴费月数")
+    pension_months = models.PositiveIntegerField("已领取养老金月数", default=0)
+    funeral_grant = models.DecimalField("丧葬补助金", max_digits=14, decimal_places=2)
+    survivor_months = models.DecimalField("抚恤金月数", max_digits=6, decimal_places=2)
+    survivor_pension = models.DecimalField("抚恤金", max_digits=14, decimal_places=2)
+    offset_amount = models.DecimalField("抵扣多发待遇", max_digits=14, decimal_places=2, default=0)
+    period = models.PositiveIntegerField("发放期")
+    funeral_entitlement = models.ForeignKey(
+        Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    survivor_entitlement = models.ForeignKey(
+        Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "丧葬补助金和抚恤金"
+        verbose_name_plural = "丧葬补助金和抚恤金"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(name="survivor_claim_not_self", condition=~Q(recipient=F("deceased"))),
+            models.CheckConstraint(name="survivor_claim_offset", condition=Q(offset_amount__gte=0)),
+            _period_check("period", "survivor_claim_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deceased_id} → {self.recipient_id}"
+
+    @property
+    def total(self):  # type: ignore[no-untyped-def]
+        return self.funeral_grant + self.survivor_pension - self.offset_amount

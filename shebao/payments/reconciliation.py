@@ -7,6 +7,7 @@ an import that would break it is rolled back.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -91,9 +92,14 @@ def _figures(lines, *, detail: bool = True) -> Figures:  # type: ignore[no-untyp
         tally = by_state.get(state)
         if tally is not None:
             tally.add(n, yuan(fen))
-    if not detail:  # the checks need the tallies only
-        return fig
-    fig.people_paid = lines.filter(state=S.PAID).order_by().values("person_id").distinct().count()
+    if detail:
+        fig.people_paid, fig.failures = _detail(lines)
+    return fig
+
+
+def _detail(lines) -> tuple[int, list[FailureFigure]]:  # type: ignore[no-untyped-def]
+    """People paid and failures by reason, for the pages (the checks need the tallies only)."""
+    people_paid = lines.filter(state=S.PAID).order_by().values("person_id").distinct().count()
     labels = dict(FailureReason.choices)
     rows = (
         lines.filter(state=S.FAILED)
@@ -102,8 +108,9 @@ def _figures(lines, *, detail: bool = True) -> Figures:  # type: ignore[no-untyp
         .annotate(n=Count("id"), fen=fen_sum())
         .order_by("-n", "failure_code")
     )
-    fig.failures = [FailureFigure(code, str(labels.get(code, code)), n, yuan(fen)) for code, n, fen in rows]
-    return fig
+    return people_paid, [
+        FailureFigure(code, str(labels.get(code, code)), n, yuan(fen)) for code, n, fen in rows
+    ]
 
 
 def payroll_figures(payroll: Payroll) -> Figures:
@@ -121,8 +128,7 @@ def _check_total(what: str, got: Tally, count: int | None, amount: Decimal | Non
         raise ReconciliationError(f"{what}不平：明细{got.count}笔{got.amount}元，控制数{count}笔{amount}元")
 
 
-def bank_file_reconcile(bank_file: BankFile) -> Figures:
-    fig = _figures(PaymentLine.objects.filter(bank_file=bank_file), detail=False)
+def _check_bank_file(bank_file: BankFile, fig: Figures) -> None:
     name = f"代发文件{bank_file.batch_no}"
     if not fig.balanced:
         raise ReconciliationError(f"{name}：成功+失败+待返回≠发出")
@@ -135,7 +141,20 @@ def bank_file_reconcile(bank_file: BankFile) -> Figures:
             raise ReconciliationError(f"{name}：回盘已导入，仍有{fig.pending.count}笔未返回结果")
         _check_total(f"{name}成功部分", fig.paid, ret.ok_count, ret.ok_amount)
         _check_total(f"{name}失败部分", fig.failed, ret.fail_count, ret.fail_amount)
+
+
+def bank_file_reconcile(bank_file: BankFile) -> Figures:
+    fig = _figures(PaymentLine.objects.filter(bank_file=bank_file), detail=False)
+    _check_bank_file(bank_file, fig)
     return fig
+
+
+def _add(fig: Figures, state: str, n: int, fen: int | None) -> None:
+    amount = yuan(fen)
+    fig.issued.add(n, amount)
+    tally = {S.PAID: fig.paid, S.FAILED: fig.failed, S.PENDING: fig.pending, S.HELD: fig.held}.get(state)  # type: ignore[call-overload]
+    if tally is not None:
+        tally.add(n, amount)
 
 
 def payroll_reconcile(
@@ -143,17 +162,35 @@ def payroll_reconcile(
 ) -> Figures:
     """Assert that the payroll adds up to the fen; raise ReconciliationError naming what does not.
 
-    `bank_files` limits the per-file checks to the files a step touched (a return import checks its
-    own file; the payroll-wide totals are always checked)."""
-    fig = _figures(PaymentLine.objects.filter(payroll=payroll), detail=detail)
+    One GROUP BY bank file and state gives the payroll's tallies and every file's (issued is summed
+    over all groups, so a line in no known state shows as a gap). `bank_files` limits the per-file
+    checks to the files a step touched (a return import checks its own file; the payroll-wide totals
+    are always checked)."""
+    lines = PaymentLine.objects.filter(payroll=payroll)
+    fig = Figures()
+    per_file: dict[int | None, Figures] = defaultdict(Figures)
+    for file_id, state, n, fen in (
+        lines.order_by().values_list("bank_file_id", "state").annotate(n=Count("id"), fen=fen_sum())
+    ):
+        _add(fig, state, n, fen)
+        _add(per_file[file_id], state, n, fen)
+    if detail:
+        fig.people_paid, fig.failures = _detail(lines)
     if not fig.balanced:
         raise ReconciliationError(f"发放表{payroll}：成功+失败+待发+暂缓≠应发")
     _check_total(f"发放表{payroll}与复核时", fig.issued, payroll.control_count, payroll.control_total)
     if bank_files is None:
         bank_files = list(BankFile.objects.filter(payroll=payroll).select_related("return_file"))
     for bank_file in bank_files:
-        bank_file_reconcile(bank_file)
-    outside = PaymentLine.objects.filter(payroll=payroll, bank_file__isnull=True)
-    if outside.exclude(state__in=[S.PENDING, S.HELD]).exists():
+        _check_bank_file(bank_file, per_file.get(bank_file.pk) or Figures())
+    outside = per_file.get(None) or Figures()
+    if outside.paid.count or outside.failed.count or outside.issued != _sum(outside.pending, outside.held):
         raise ReconciliationError(f"发放表{payroll}：未报盘的明细不应有发放结果")
     return fig
+
+
+def _sum(*tallies: Tally) -> Tally:
+    total = Tally()
+    for t in tallies:
+        total.add(t.count, t.amount)
+    return total

@@ -15,10 +15,12 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from functools import partial
+from itertools import chain
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Count, Exists, F, OuterRef
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, ExtractMonth, ExtractYear, Round
 from django.utils import timezone
 
@@ -39,8 +41,9 @@ from shebao.core.values.period import (
 from shebao.orgs.models import Bank, Region
 from shebao.orgs.selectors import region_ids_under
 from shebao.payments import actions
-from shebao.payments.layouts import DetailRow, FileHeader, ReturnFileRefused, get_layout
+from shebao.payments.layouts import FileHeader, ReturnFileRefused, get_layout
 from shebao.payments.layouts.base import check_batch_no
+from shebao.payments.layouts.txt_v1 import RecordLayout
 from shebao.payments.models import (
     ENTITLEMENT_TRANSITIONS,
     OVERPAYMENT_TRANSITIONS,
@@ -563,33 +566,28 @@ def bank_file_render(bank_file: BankFile, out: io.BufferedIOBase | io.BytesIO) -
         business_date=bank_file.business_date,
         payer_code=payroll.benefit_type.payer_code,
     )
-    source = (
+    # Plain tuples straight from the cursor, the amount in whole fen: no converter, no Decimal and no
+    # row object per line. chunked_cursor is a server-side cursor on PostgreSQL, so memory stays flat.
+    query = (
         PaymentLine.objects.filter(bank_file=bank_file)
         .order_by("seq")
+        .annotate(fen=Cast(Round(F("amount") * 100), output_field=BigIntegerField()), id_type=Value("01"))
         .values_list(
-            "seq", "account_no", "account_name", "amount", "person__ssn", "benefit_type__code", "period"
+            "seq",
+            "account_no",
+            "account_name",
+            "fen",
+            "person__ssn",
+            "benefit_type__code",
+            "period",
+            "id_type",
         )
-        .iterator(chunk_size=5000)
     )
-    rows = (
-        DetailRow(
-            seq=cast(int, seq),
-            account_no=account_no,
-            account_name=account_name,
-            amount=amount,
-            id_no=ssn,
-            benefit_code=benefit_code,
-            period=period,
-        )
-        for seq, account_no, account_name, amount, ssn, benefit_code, period in source
-    )
-    try:
-        return layout.render(header, rows, out)  # type: ignore[arg-type]
-    finally:
-        # A layout may stop half-way (a name GBK cannot encode); close the server-side cursor now,
-        # inside the transaction, not whenever the generator is collected.
-        rows.close()
-        source.close()  # type: ignore[attr-defined]
+    sql, params = query.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        records = chain.from_iterable(iter(partial(cursor.fetchmany, 5000), []))
+        return layout.render_records(header, records, out)  # type: ignore[arg-type]
 
 
 def bank_file_bytes(bank_file: BankFile) -> bytes:
@@ -612,6 +610,20 @@ def bank_file_download(*, bank_file: BankFile, actor) -> bytes:  # type: ignore[
             actor=actor, action=actions.BANK_FILE_DOWNLOAD, obj=bank_file, new={"sha256": bank_file.sha256}
         )
     return data
+
+
+class _HashWriter:
+    """A write-only file that keeps only the SHA-256 of what is written to it."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        return len(data)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 def _assign_seq(bank_file: BankFile) -> None:
@@ -668,14 +680,20 @@ def payroll_file(
                 created_by=actor,
             )
             _assign_seq(bank_file)
-            # Rendered to a seekable spool exactly as for the download, so the hash is of the same bytes.
-            with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as spool:
-                count, total = bank_file_render(bank_file, spool)  # type: ignore[arg-type]
-                spool.seek(0)
-                digest = hashlib.sha256()
-                while chunk := spool.read(1024 * 1024):
-                    digest.update(chunk)
-            bank_file.sha256 = digest.hexdigest()
+            # Rendered exactly as for the download. A record layout writes sequentially, straight into
+            # the hash; another (xlsx: a zip) may seek, so it gets a seekable spool, hashed afterwards.
+            if isinstance(get_layout(bank_file.layout), RecordLayout):
+                digest = _HashWriter()
+                count, total = bank_file_render(bank_file, digest)  # type: ignore[arg-type]
+                bank_file.sha256 = digest.hexdigest()
+            else:
+                with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as spool:
+                    count, total = bank_file_render(bank_file, spool)  # type: ignore[arg-type]
+                    spool.seek(0)
+                    hashed = hashlib.sha256()
+                    while chunk := spool.read(1024 * 1024):
+                        hashed.update(chunk)
+                bank_file.sha256 = hashed.hexdigest()
             bank_file.control_count, bank_file.control_total = count, total
             bank_file.save(update_fields=["sha256", "control_count", "control_total"])
             files.append(bank_file)
@@ -764,22 +782,25 @@ def _check_return(bank_file: BankFile, header, items) -> _Checked:  # type: igno
         if isinstance(item, str):
             problems.append(item)
             continue
-        fen = to_fen(item.amount)
+        scaled = item.amount * 100  # layouts give at most two decimals; anything else is refused below
+        fen = int(scaled)
         n, total = n + 1, total + fen
         if item.paid:
             ok_n, ok_fen = ok_n + 1, ok_fen + fen
-        where = f"第{item.line_no}行（序号{item.seq}）"
-        if item.seq >= size or sent_fen[item.seq] is None:
-            problems.append(f"{where}：代发文件{bank_file.batch_no}中没有这一笔")
+        seq = item.seq
+        if seq >= size or sent_fen[seq] is None:
+            problems.append(f"第{item.line_no}行（序号{seq}）：代发文件{bank_file.batch_no}中没有这一笔")
             continue
-        if seen[item.seq]:
-            problems.append(f"{where}：序号重复")
+        if seen[seq]:
+            problems.append(f"第{item.line_no}行（序号{seq}）：序号重复")
             continue
-        seen[item.seq] = 1
-        if fen != sent_fen[item.seq]:
-            problems.append(f"{where}：金额{item.amount}与代发金额{from_fen(sent_fen[item.seq] or 0)}不符")
-        if item.account_no != sent_account[item.seq]:
-            problems.append(f"{where}：账号与代发账号不符")
+        seen[seq] = 1
+        if fen != sent_fen[seq] or scaled != fen:
+            problems.append(
+                f"第{item.line_no}行（序号{seq}）：金额{item.amount}与代发金额{from_fen(sent_fen[seq] or 0)}不符"
+            )
+        if item.account_no != sent_account[seq]:
+            problems.append(f"第{item.line_no}行（序号{seq}）：账号与代发账号不符")
         if not item.paid:
             failures[(item.failure, item.reason_text)].append(item.seq)
     fail_n, fail_fen = n - ok_n, total - ok_fen
@@ -1304,28 +1325,11 @@ def certification_record(
         raise ValidationError("认证日期不能晚于今天", field="certified_on")
     if person.death_date is not None:
         raise StateError(f"{person.name}已登记死亡，不能认证")
-    current = period_of(certified_on)
-    resumed = months = 0
     with transaction.atomic():
         cert = Certification.objects.create(
             person=person, certified_on=certified_on, channel=channel, note=note[:200], recorded_by=actor
         )
-        for ent in Entitlement.objects.select_for_update().filter(
-            person=person, state=Entitlement.State.SUSPENDED, reason=Entitlement.Reason.NO_SURVIVAL_PROOF
-        ):
-            if ent.suspended_from is not None and ent.suspended_from <= current:
-                BackPay.objects.create(
-                    entitlement=ent,
-                    from_period=ent.suspended_from,
-                    to_period=current,
-                    reason=f"{certified_on:%Y-%m-%d}认证后恢复发放，补发暂停期间待遇",
-                    created_by=actor,
-                )
-                months += len(list(period_range(ent.suspended_from, current)))
-            Entitlement.objects.filter(pk=ent.pk).update(
-                state=Entitlement.State.ACTIVE, reason="", suspended_from=None
-            )
-            resumed += 1
+        resumed, months = certification_resume(person_id=person.pk, certified_on=certified_on, actor=actor)
         audit_record(
             actor=actor,
             action=actions.CERTIFICATION_RECORD,
@@ -1339,6 +1343,31 @@ def certification_record(
             reason=note,
         )
     return CertificationOutcome(certification=cert, resumed=resumed, back_pay_months=months)
+
+
+def certification_resume(*, person_id: int, certified_on: dt.date, actor) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Resume the person's entitlements suspended for want of certification (1201); the months missed
+    become a BackPay paid in the next payroll. Runs inside the caller's transaction. Returns
+    (entitlements resumed, months to back-pay)."""
+    current = period_of(certified_on)
+    resumed = months = 0
+    for ent in Entitlement.objects.select_for_update().filter(
+        person_id=person_id, state=Entitlement.State.SUSPENDED, reason=Entitlement.Reason.NO_SURVIVAL_PROOF
+    ):
+        if ent.suspended_from is not None and ent.suspended_from <= current:
+            BackPay.objects.create(
+                entitlement=ent,
+                from_period=ent.suspended_from,
+                to_period=current,
+                reason=f"{certified_on:%Y-%m-%d}认证后恢复发放，补发暂停期间待遇",
+                created_by=actor,
+            )
+            months += len(list(period_range(ent.suspended_from, current)))
+        Entitlement.objects.filter(pk=ent.pk).update(
+            state=Entitlement.State.ACTIVE, reason="", suspended_from=None
+        )
+        resumed += 1
+    return resumed, months
 
 
 def certification_sweep(*, region: Region, period: int, actor) -> int:  # type: ignore[no-untyped-def]

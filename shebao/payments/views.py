@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shebao.core.errors import PermissionDenied, StateError, ValidationError
+from shebao.core.values.money import format_yuan_display
 from shebao.orgs.models import Region
 from shebao.payments import selectors, services
 from shebao.payments.forms import (
@@ -319,8 +321,93 @@ def death_record_view(request: HttpRequest) -> HttpResponse:
                     f"暂缓{outcome.held}笔，发现多发{outcome.overpayments}笔。"
                     "请告知家属可申领丧葬补助金和抚恤金。",
                 )
-                return redirect("payments:death_record")
-    return render(request, "payments/death.html", {"form": form})
+                return redirect("payments:survivor_claim", person_id=person.pk)
+    from shebao.payments.models import SurvivorClaim
+
+    recent = (
+        persons_visible_to(request.user)
+        .filter(death_date__isnull=False)
+        .annotate(has_claim=Exists(SurvivorClaim.objects.filter(deceased=OuterRef("pk"))))
+        .order_by("-death_date", "pk")[:50]
+    )
+    return render(request, "payments/death.html", {"form": form, "recent": recent})
+
+
+@requires("survivor.view")
+def survivor_claim_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    """After a death: compute the funeral grant and survivor pension from the rule's inputs, record the
+    family member who receives them, and grant the one-off entitlements the payrolls will pay."""
+    from shebao.payments import survivors
+    from shebao.payments.forms import SurvivorClaimForm
+    from shebao.payments.models import SurvivorClaim
+    from shebao.people.selectors import person_get
+
+    deceased = person_get(request.user, person_id)
+    claim = (
+        SurvivorClaim.objects.select_related(
+            "recipient", "account__bank", "funeral_entitlement", "survivor_entitlement", "created_by"
+        )
+        .filter(deceased=deceased)
+        .first()
+    )
+    ctx: dict = {"deceased": deceased, "claim": claim}  # type: ignore[type-arg]
+    if claim is not None:
+        ctx["lines"] = (
+            PaymentLine.objects.filter(
+                person_id=claim.recipient_id,
+                period=claim.period,
+                benefit_type__code__in=[survivors.FUNERAL, survivors.SURVIVOR],
+            )
+            .select_related("payroll", "benefit_type", "bank_file")
+            .order_by("benefit_type__sort_order")
+        )
+        return render(request, "payments/survivor_claim.html", ctx)
+    if deceased.death_date is None:
+        messages.error(request, f"{deceased.name}尚未登记死亡")
+        return redirect("payments:death_record")
+    form = SurvivorClaimForm(request.POST or None)
+    ctx["form"] = form
+    ctx["open_overpayments"] = survivors.open_overpayments(deceased)
+    if request.method == "POST" and form.is_valid():
+        if not request.user.can("survivor.claim"):  # type: ignore[union-attr]
+            raise PermissionDenied("您的角色无权核定丧葬补助金和抚恤金")
+        data = form.cleaned_data
+        try:
+            ctx["quote"] = survivors.survivor_quote(
+                deceased=deceased,
+                base_monthly_income=data["base_monthly_income"],
+                contribution_months=data["contribution_months"],
+                pension_months=data["pension_months"] or 0,
+                offset_overpayments=data["offset_overpayments"],
+            )
+            if "confirm" in request.POST:
+                claim = survivors.survivor_claim_create(
+                    deceased=deceased,
+                    actor=request.user,
+                    base_monthly_income=data["base_monthly_income"],
+                    contribution_months=data["contribution_months"],
+                    pension_months=data["pension_months"] or 0,
+                    recipient_ssn=data["recipient_ssn"],
+                    recipient_name=data["recipient_name"],
+                    relation=data["relation"],
+                    bank=data["bank"],
+                    account_no=data["account_no"],
+                    offset_overpayments=data["offset_overpayments"],
+                )
+                messages.success(
+                    request,
+                    f"已核定{deceased.name}的丧葬补助金{format_yuan_display(claim.funeral_grant)}元、抚恤金"
+                    f"{format_yuan_display(claim.survivor_pension)}元，将随{claim.period}期发放表发放至"
+                    f"{claim.recipient.name}的账户，待复核员复核发放表后报盘。",
+                )
+                return redirect("payments:survivor_claim", person_id=deceased.pk)
+        except SHOWN as exc:
+            if exc.field and exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.error(request, exc.message)
+    status = 400 if request.method == "POST" and (form.errors or "confirm" in request.POST) else 200
+    return render(request, "payments/survivor_claim.html", ctx, status=status)
 
 
 @requires("overpayment.view")
@@ -371,11 +458,9 @@ def overpayment_settle_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("certification.view")
 def certification_view(request: HttpRequest) -> HttpResponse:
-    import datetime as dt
 
     from django.utils import timezone
 
-    from shebao.core.values.period import period_of
     from shebao.people.selectors import persons_visible_to
 
     today = timezone.localdate()
@@ -408,6 +493,18 @@ def certification_view(request: HttpRequest) -> HttpResponse:
                     )
                     messages.success(request, f"已登记{person.name}的待遇资格认证{extra}")
                     return redirect(f"{request.path}?status={request.GET.get('status', 'due')}")
+    return _certification_page(request, form)
+
+
+def _certification_page(request: HttpRequest, form, **extra) -> HttpResponse:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shebao.core.values.period import period_of
+    from shebao.payments.forms import CertificationImportForm
+
+    today = timezone.localdate()
     status = "overdue" if request.GET.get("status") == "overdue" else "due"
     qs = selectors.certification_list(request.user, period=period_of(today), status=status)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -421,8 +518,65 @@ def certification_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "payments/certification.html",
-        {"page_obj": page, "status": status, "form": form, "querystring": f"status={status}"},
+        {
+            "page_obj": page,
+            "status": status,
+            "form": form,
+            "querystring": f"status={status}",
+            "import_form": extra.pop("import_form", None) or CertificationImportForm(),
+            **extra,
+        },
+        status=400 if extra.get("problems") else 200,
     )
+
+
+@require_POST
+@requires("certification.import")
+def certification_import_view(request: HttpRequest) -> HttpResponse:
+    """Passive certification: a file of people another data source saw alive (all rows or none)."""
+    import tempfile
+    from pathlib import Path
+
+    from shebao.payments.forms import CertificationForm, CertificationImportForm
+    from shebao.payments.importers import certification_import
+    from shebao.people.importers import ImportRejected
+
+    form = CertificationImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择要导入的文件并填写数据来源")
+        return redirect("payments:certification")
+    upload = form.cleaned_data["file"]
+    suffix = Path(upload.name).suffix.lower()[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        with path.open("wb") as fh:
+            for chunk in upload.chunks():
+                fh.write(chunk)
+        try:
+            result = certification_import(
+                path=path, file_name=upload.name, source=form.cleaned_data["source"], actor=request.user
+            )
+        except ImportRejected as exc:
+            return _certification_page(
+                request, CertificationForm(), import_form=form, problems=exc.problems, rejected=exc.message
+            )
+        except SHOWN as exc:
+            messages.error(request, exc.message)
+            return redirect("payments:certification")
+    if result.duplicate:
+        messages.info(request, "该文件已导入过，本次未做任何更改")
+    else:
+        extra = (
+            f"，恢复发放{result.resumed}项待遇，补发{result.back_pay_months}个月（随下月发放）"
+            if result.resumed
+            else ""
+        )
+        messages.success(
+            request,
+            f"数据比对认证导入完成：共{result.rows}行，认证{result.certified}人，"
+            f"已在比对日期后认证过的{result.unchanged}人未变{extra}",
+        )
+    return redirect("payments:certification")
 
 
 @requires("payment.statement")

@@ -1,17 +1,21 @@
-"""Comparison (比对) of the benefit system with a card-system extract.
+"""Comparison (比对) of the benefit system with a card-system extract (a file, or shebao's own cards).
 
-Set-based so it stays linear for a million beneficiaries against a million cards:
-one INSERT … SELECT joins on the SSN and classifies every beneficiary; then only the rows whose names
-differ as stored are read back (by key ranges) to compare the normalised names in Python.
+Set-based so it stays linear for a million beneficiaries against a million cards: at import, records
+sharing an SSN are counted and the first marked (`mark_candidates`); the comparison is then one
+INSERT … SELECT joining every beneficiary on the SSN to that first record and classing it with CASEs;
+only the rows whose names differ as stored are read back (one streamed pass over the run's fresh id
+range) to compare the normalised names in Python. Figures: bench/README.md, section switching.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from array import array
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Max
 from django.utils import timezone
 
 from shebao.audit.services import audit_record
@@ -113,12 +117,50 @@ def _clean_card_row(row_no: int, raw: dict[str, str], problems: list[Problem]) -
 def card_extract_import(*, source: CardSource, actor: Any) -> CardExtract:
     """Import a card-system extract: every row is checked first; one bad cell refuses the whole file.
 
-    The same file imported again returns the extract already there and changes nothing.
+    The same file imported again returns the extract already there and changes nothing. A source with typed
+    `records()` (shebao's own cards) is written as it comes: its rows were validated when they were stored.
     """
     checksum = source.checksum()
     existing = CardExtract.objects.filter(checksum=checksum).first()
     if existing is not None:
         return existing
+    typed = getattr(source, "records", None)
+    if typed is None:
+        _check_rows(source)
+    with transaction.atomic():
+        extract = CardExtract.objects.create(
+            source=source.description[:255],
+            checksum=checksum,
+            row_count=0,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        count = 0
+        batch: list[CardSystemRecord] = []
+        for record in _typed_records(typed()) if typed is not None else _parsed_records(source):
+            record.extract = extract
+            batch.append(record)
+            if len(batch) >= CHUNK:
+                CardSystemRecord.objects.bulk_create(batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            CardSystemRecord.objects.bulk_create(batch)
+            count += len(batch)
+        if count == 0:
+            raise ValidationError("文件中没有卡系统记录" if typed is None else "本系统中尚无社保卡记录")
+        mark_candidates(extract.pk)
+        extract.row_count = count
+        extract.save(update_fields=["row_count"])
+        audit_record(
+            actor=actor,
+            action=actions.CARD_EXTRACT_IMPORT,
+            obj=extract,
+            new={"rows": count, "checksum": checksum, "source": source.description},
+        )
+    return extract
+
+
+def _check_rows(source: CardSource) -> None:
     problems: list[Problem] = []
     total_problems = 0
     count = 0
@@ -133,40 +175,33 @@ def card_extract_import(*, source: CardSource, actor: Any) -> CardExtract:
         raise FileRejected(problems, total=total_problems)
     if count == 0:
         raise ValidationError("文件中没有卡系统记录")
-    with transaction.atomic():
-        extract = CardExtract.objects.create(
-            source=source.description[:255],
-            checksum=checksum,
-            row_count=count,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        batch: list[CardSystemRecord] = []
-        for row_no, raw in source.raw_rows():
-            record = _clean_card_row(row_no, raw, [])
-            assert record is not None  # validated above; the file did not change in between (same checksum)
-            record.extract = extract
-            batch.append(record)
-            if len(batch) >= CHUNK:
-                CardSystemRecord.objects.bulk_create(batch)
-                batch = []
-        if batch:
-            CardSystemRecord.objects.bulk_create(batch)
-        audit_record(
-            actor=actor,
-            action=actions.CARD_EXTRACT_IMPORT,
-            obj=extract,
-            new={"rows": count, "checksum": checksum},
-        )
-    return extract
+
+
+def _parsed_records(source: CardSource) -> Iterator[CardSystemRecord]:
+    for row_no, raw in source.raw_rows():
+        record = _clean_card_row(row_no, raw, [])
+        assert record is not None  # validated above; the file did not change in between (same checksum)
+        yield record
+
+
+def _typed_records(rows: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[CardSystemRecord]:
+    for row_no, fields in rows:
+        yield CardSystemRecord(row_no=row_no, **fields)
 
 
 def comparison_create(
-    *, region: Any, source_description: str, actor: Any, extract: CardExtract | None = None
+    *,
+    region: Any,
+    source_description: str,
+    actor: Any,
+    extract: CardExtract | None = None,
+    source_kind: str = ComparisonRun.Source.FILE,
 ) -> ComparisonRun:
     with transaction.atomic():
         run = ComparisonRun.objects.create(
             region=region,
             extract=extract,
+            source_kind=source_kind,
             source_description=source_description[:255],
             created_by=actor if getattr(actor, "pk", None) else None,
         )
@@ -176,40 +211,54 @@ def comparison_create(
     return run
 
 
-def comparison_attach_extract(*, run: ComparisonRun, extract: CardExtract) -> None:
-    ComparisonRun.objects.filter(pk=run.pk, extract__isnull=True).update(extract=extract)
+def comparison_attach_extract(*, run: ComparisonRun, extract: CardExtract, replace: bool = False) -> None:
+    """A file run keeps the extract it was given; a run on shebao's own cards takes each new snapshot."""
+    runs = ComparisonRun.objects.filter(pk=run.pk)
+    (runs if replace else runs.filter(extract__isnull=True)).update(extract=extract)
     run.refresh_from_db(fields=["extract"])
 
 
-# One pass: the extract grouped by SSN (a hash aggregate), joined to the persons; every CASE reads the
-# derived columns once.
+# Several records with one SSN: counted and the first marked at import, in the database.
+MARK_CANDIDATES_SQL = """
+UPDATE {record} SET
+  candidates = (SELECT COUNT(*) FROM {record} r2 WHERE r2.extract_id = {record}.extract_id AND r2.ssn = {record}.ssn),
+  is_first = ({record}.id = (
+    SELECT MIN(r3.id) FROM {record} r3 WHERE r3.extract_id = {record}.extract_id AND r3.ssn = {record}.ssn))
+WHERE extract_id = %s AND ssn IN (
+  SELECT ssn FROM {record} r4 WHERE r4.extract_id = %s GROUP BY ssn HAVING COUNT(*) > 1)
+"""
+
+
+def mark_candidates(extract_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            MARK_CANDIDATES_SQL.format(record=CardSystemRecord._meta.db_table), [extract_id, extract_id]
+        )
+
+
+# One pass, the shape of a bare join: every beneficiary joined on the SSN (the (extract, ssn) index) to the
+# first record carrying it; the CASEs read that one row.
 _INSERT_SQL = """
 INSERT INTO {result} (run_id, person_id, klass, reason, card_record_id, name_in_benefit, name_in_card)
-SELECT %s, x.pid,
-  CASE WHEN x.cid IS NULL OR x.n > 1 THEN '{not_matched}'
-       WHEN x.card_no = '' THEN '{no_card}'
-       WHEN x.fin_activated AND x.card_state = '{normal}' THEN '{activated}'
+SELECT %s, p.id,
+  CASE WHEN c.id IS NULL OR c.candidates > 1 THEN '{not_matched}'
+       WHEN c.card_no = '' THEN '{no_card}'
+       WHEN c.fin_activated AND c.card_state = '{normal}' THEN '{activated}'
        ELSE '{not_activated}' END,
-  CASE WHEN x.cid IS NULL THEN '{r_unknown}'
-       WHEN x.n > 1 THEN '{r_several}'
-       WHEN x.card_no = '' THEN ''
-       WHEN x.card_state <> '{normal}' THEN '{r_unusable}'
-       WHEN NOT x.fin_activated THEN '{r_not_activated}'
+  CASE WHEN c.id IS NULL THEN '{r_unknown}'
+       WHEN c.candidates > 1 THEN '{r_several}'
+       WHEN c.card_no = '' THEN ''
+       WHEN c.card_state <> '{normal}' THEN '{r_unusable}'
+       WHEN NOT c.fin_activated THEN '{r_not_activated}'
        ELSE '' END,
-  CASE WHEN x.n = 1 THEN x.cid END,
-  x.pname,
-  CASE WHEN x.n = 1 THEN x.cname ELSE '' END
-FROM (
-  SELECT p.id AS pid, p.name AS pname, c.id AS cid, c.name AS cname, c.card_no, c.card_state, c.fin_activated, m.n
-  FROM {person} p
-  LEFT JOIN (
-    SELECT ssn, COUNT(*) AS n, MIN(id) AS first_id FROM {record} WHERE extract_id = %s GROUP BY ssn
-  ) m ON m.ssn = p.ssn
-  LEFT JOIN {record} c ON c.id = m.first_id
-  WHERE p.death_date IS NULL
-    AND p.region_id IN ({regions})
-    AND EXISTS (SELECT 1 FROM {category} pc WHERE pc.person_id = p.id)
-) x
+  CASE WHEN c.candidates = 1 THEN c.id END,
+  p.name,
+  CASE WHEN c.candidates = 1 THEN c.name ELSE '' END
+FROM {person} p
+LEFT JOIN {record} c ON c.extract_id = %s AND c.ssn = p.ssn AND c.is_first
+WHERE p.death_date IS NULL
+  AND p.region_id IN ({regions})
+  AND EXISTS (SELECT 1 FROM {category} pc WHERE pc.person_id = p.id)
 """
 
 
@@ -232,30 +281,57 @@ def _insert_sql(region_count: int) -> str:
     )
 
 
-def _settle_names(run: ComparisonRun) -> None:
-    """Rows whose names differ as stored: equal after normalising → matched (noted); else not matched."""
-    last_id = 0
-    base = ComparisonResult.objects.filter(run=run, card_record__isnull=False)
-    while True:
-        chunk = list(
-            base.filter(pk__gt=last_id)
-            .exclude(name_in_card=F("name_in_benefit"))
-            .order_by("pk")
-            .values_list("pk", "name_in_benefit", "name_in_card", "reason")[:CHUNK]
+# The rows a run has just written: by id range (a scan of the fresh rows); `+run_id` keeps SQLite from
+# preferring the (run, person) index and looking each row up through it.
+_FRESH_SQL = "SELECT {columns} FROM {table} WHERE id > %s AND +run_id = %s{tail}"
+
+
+def _result_table() -> str:
+    return ComparisonResult._meta.db_table
+
+
+def _normal(name: str, cache: dict[str, str]) -> str:
+    found = cache.get(name)
+    if found is None:
+        if len(cache) > 100_000:
+            cache.clear()
+        found = cache[name] = normalize_name(name)
+    return found
+
+
+def _settle_names(run: ComparisonRun, after_id: int = 0) -> dict[str, int]:
+    """Rows whose names differ as stored: equal after normalising → matched (noted); else not matched.
+
+    One streamed pass reads only those rows (a few per cent); only their ids are kept, then updated in chunks.
+    Returns how many rows left each class for 比对不成功.
+    """
+    moved: dict[str, int] = {}
+    cache: dict[str, str] = {}
+    differ: array[int] = array("q")
+    normalised: array[int] = array("q")
+    sql = _FRESH_SQL.format(
+        columns="id, name_in_benefit, name_in_card, reason, klass",
+        table=_result_table(),
+        tail=" AND card_record_id IS NOT NULL AND name_in_card <> name_in_benefit",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [after_id, run.pk])
+        while chunk := cursor.fetchmany(CHUNK):
+            for pk, in_benefit, in_card, reason, klass in chunk:
+                if _normal(in_benefit, cache) != _normal(in_card, cache):
+                    differ.append(pk)
+                    moved[klass] = moved.get(klass, 0) + 1
+                elif not reason:
+                    normalised.append(pk)
+    for start in range(0, len(differ), CHUNK):
+        ComparisonResult.objects.filter(pk__in=list(differ[start : start + CHUNK])).update(
+            klass=ComparisonClass.NOT_MATCHED, reason=ComparisonReason.NAME_DIFFERS
         )
-        if not chunk:
-            return
-        last_id = chunk[-1][0]
-        differ = [pk for pk, a, b, _ in chunk if normalize_name(a) != normalize_name(b)]
-        normalised = [
-            pk for pk, a, b, reason in chunk if not reason and normalize_name(a) == normalize_name(b)
-        ]
-        if differ:
-            ComparisonResult.objects.filter(pk__in=differ).update(
-                klass=ComparisonClass.NOT_MATCHED, reason=ComparisonReason.NAME_DIFFERS
-            )
-        if normalised:
-            ComparisonResult.objects.filter(pk__in=normalised).update(reason=ComparisonReason.NAME_NORMALISED)
+    for start in range(0, len(normalised), CHUNK):
+        ComparisonResult.objects.filter(pk__in=list(normalised[start : start + CHUNK])).update(
+            reason=ComparisonReason.NAME_NORMALISED
+        )
+    return moved
 
 
 def comparison_execute(*, run: ComparisonRun, actor: Any) -> ComparisonRun:
@@ -269,23 +345,38 @@ def comparison_execute(*, run: ComparisonRun, actor: Any) -> ComparisonRun:
     with transaction.atomic():
         locked = ComparisonRun.objects.select_for_update().get(pk=run.pk)
         ComparisonResult.objects.filter(run=locked).delete()
+        # The run's rows get ids above every id allocated before its INSERT: reading them back by that id
+        # range is a scan of the fresh rows instead of a lookup per row through the (run, person) index.
+        after_id = ComparisonResult.objects.aggregate(m=Max("id"))["m"] or 0
+        counts = {k: 0 for k in ComparisonClass.values}
         with connection.cursor() as cursor:
+            insert = _insert_sql(len(regions))
+            params = [locked.pk, locked.extract_id, *regions]
             if connection.vendor == "postgresql":
                 # JIT compiling this one big statement costs more than it saves (seen in EXPLAIN ANALYZE).
                 cursor.execute("SET LOCAL jit = off")
-            extract_id = locked.extract_id
-            cursor.execute(_insert_sql(len(regions)), [locked.pk, extract_id, *regions])
-        _settle_names(locked)
-        counts = {k: 0 for k in ComparisonClass.values}
-        counts.update(
-            dict(
-                ComparisonResult.objects.filter(run=locked)
-                .values("klass")
-                .annotate(n=Count("id"))
-                .order_by()
-                .values_list("klass", "n")
-            )
-        )
+                # the counts come back from the INSERT itself instead of reading the rows again
+                cursor.execute(
+                    f"WITH ins AS ({insert} RETURNING klass) SELECT klass, COUNT(*) FROM ins GROUP BY klass",
+                    params,
+                )
+                counts.update(dict(cursor.fetchall()))
+            else:
+                cursor.execute(insert, params)
+        moved = _settle_names(locked, after_id)
+        if connection.vendor == "postgresql":
+            for klass, n in moved.items():
+                counts[klass] -= n
+            counts[ComparisonClass.NOT_MATCHED] += sum(moved.values())
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _FRESH_SQL.format(
+                        columns="klass, COUNT(*)", table=_result_table(), tail=" GROUP BY klass"
+                    ),
+                    [after_id, locked.pk],
+                )
+                counts.update(dict(cursor.fetchall()))
         old = {"state": locked.state, "counts": locked.counts}
         locked.counts = counts
         locked.state = ComparisonRun.State.DONE
@@ -295,6 +386,15 @@ def comparison_execute(*, run: ComparisonRun, actor: Any) -> ComparisonRun:
         audit_record(actor=actor, action=actions.COMPARISON_RUN, obj=locked, old=old, new={"counts": counts})
     run.refresh_from_db()
     return run
+
+
+def comparison_from_own_cards(*, run: ComparisonRun, actor: Any) -> ComparisonRun:
+    """Snapshot shebao's card records of the run's region (unchanged cards reuse their extract), then compare."""
+    from shebao.switching.cardsources import OwnCardSource
+
+    extract = card_extract_import(source=OwnCardSource(run.region), actor=actor)
+    comparison_attach_extract(run=run, extract=extract, replace=True)
+    return comparison_execute(run=run, actor=actor)
 
 
 def comparison_fail(*, run: ComparisonRun, message: str) -> None:

@@ -22,6 +22,7 @@ def compare_job(progress: Progress) -> dict:
         comparison_attach_extract,
         comparison_execute,
         comparison_fail,
+        comparison_from_own_cards,
     )
     from shebao.switching.models import ComparisonRun
 
@@ -29,6 +30,11 @@ def compare_job(progress: Progress) -> dict:
     actor = progress.job.created_by or "系统"
     progress.set_total(2)
     try:
+        if run.source_kind == ComparisonRun.Source.OWN_CARDS:
+            progress.advance(1, "正在读取本系统社保卡记录并比对", force=True)
+            run = comparison_from_own_cards(run=run, actor=actor)
+            progress.advance(2, f"比对完成：共{run.total}人", force=True)
+            return {"run_id": run.pk, "counts": run.counts}
         if run.extract_id is None:
             path = Path(settings.MEDIA_ROOT) / progress.job.input_file
             source = FileCardSource(path, display_name=run.source_description)

@@ -58,6 +58,10 @@ class CardSystemRecord(models.Model):
     fin_activated = models.BooleanField("金融功能已激活", default=False)
     fin_activated_on = models.DateField("激活日期", null=True, blank=True)
     row_no = models.PositiveIntegerField("行号", default=0)
+    # Set once at import (comparison.mark_candidates), so the comparison is one indexed join on the SSN:
+    # how many records of the extract carry this SSN, and whether this is the first of them.
+    candidates = models.PositiveIntegerField("同号记录数", default=1)
+    is_first = models.BooleanField("同号首条", default=True)
 
     class Meta:
         verbose_name = "卡系统记录"
@@ -79,6 +83,10 @@ class ComparisonRun(models.Model):
         DONE = "done", "已完成"
         FAILED = "failed", "失败"
 
+    class Source(models.TextChoices):
+        FILE = "file", "卡系统数据文件"
+        OWN_CARDS = "own_cards", "本系统社保卡记录"
+
     region = models.ForeignKey(
         "orgs.Region", on_delete=models.PROTECT, related_name="+", verbose_name="统筹区"
     )
@@ -91,6 +99,8 @@ class ComparisonRun(models.Model):
         verbose_name="卡系统数据",
     )
     source_description = models.CharField("卡系统数据来源", max_length=255)
+    # own_cards: every (re)run takes a fresh snapshot of shebao's card records.
+    source_kind = models.CharField("数据来源类型", max_length=10, choices=Source.choices, default=Source.FILE)
     state = models.CharField("状态", max_length=10, choices=State.choices, default=State.QUEUED)
     message = models.CharField("说明", max_length=500, blank=True)
     # A finished run is a snapshot: the counts are those of its results when it finished.
@@ -133,9 +143,13 @@ class ComparisonReason(models.TextChoices):
 
 class ComparisonResult(models.Model):
     # A run writes one row per beneficiary (millions) in one INSERT … SELECT, so this snapshot table carries
-    # few indexes and no database FK triggers on person and card record (PostgreSQL would check each row
-    # at commit); Django still cascades deletions. The unique (run, person) index serves lookups by run.
-    run = models.ForeignKey(ComparisonRun, on_delete=models.CASCADE, related_name="results", db_index=False)
+    # one index and no database FK constraints, not even to the run (PostgreSQL checks every deferred FK row
+    # at commit: 0.45 s per 100,000 rows for the run's alone). The rows are written only by
+    # comparison_execute under a lock on the run; Django still cascades deletions. The unique
+    # (run, person) index serves lookups by run.
+    run = models.ForeignKey(
+        ComparisonRun, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False
+    )
     person = models.ForeignKey(
         "people.Person", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
@@ -159,7 +173,8 @@ class ComparisonResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "person"], name="comparison_result_once_per_run")
         ]
-        indexes = [models.Index(fields=["run", "klass"], name="comparison_run_class_idx")]
+        # No (run, klass) index: maintaining it cost more than the rest of a million-row run together
+        # (bench/README.md); a class of one run is read by walking that run's unique index.
 
     def __str__(self) -> str:
         return f"{self.name_in_benefit} {self.get_klass_display()}"

@@ -10,7 +10,7 @@ SECTIONS = [
             NavItem("本单位核实反馈表", "switching:my_forms", "switching.form_own"),
             NavItem("乡镇核实登记", "switching:intake", "switching.intake"),
             NavItem("账户变更复核", "switching:changes", "switching.change_view"),
-            NavItem("切换后发放失败", "switching:failures", "switching.change_view"),
+            NavItem("换卡失败反馈", "switching:failures", "switching.change_view"),
             NavItem("新增待遇人员", "switching:new_beneficiaries", "switching.change_view"),
             NavItem("推进规则", "switching:rules", "switching.rules_view"),
             NavItem("本人申请", "switching:preferences", "switching.rules_view"),

@@ -27,6 +27,7 @@ from shebao.switching.forms_xlsx import bank_names_by_code, form_title, write_fo
 from shebao.switching.models import (
     AccountChange,
     ComparisonClass,
+    ComparisonRun,
     Notice,
     RolloutRule,
     SwitchFailure,
@@ -75,6 +76,23 @@ def run_list_view(request: HttpRequest) -> HttpResponse:
         user: Any = request.user
         if not user.can("switching.comparison_run"):
             raise PermissionDenied("您的角色不能发起比对")
+        if request.POST.get("source") == ComparisonRun.Source.OWN_CARDS:
+            from shebao.switching.cardsources import OWN_CARDS_DESCRIPTION
+
+            run = comparison_create(
+                region=user.region,
+                source_description=OWN_CARDS_DESCRIPTION,
+                actor=user,
+                source_kind=ComparisonRun.Source.OWN_CARDS,
+            )
+            job = job_start(
+                kind=jobs.COMPARE,
+                actor=user,
+                title=f"比对：{OWN_CARDS_DESCRIPTION}",
+                params={"run_id": run.pk},
+            )
+            messages.success(request, f"已提交比对任务 #{job.pk}")
+            return redirect("switching:run", pk=run.pk)
         upload = request.FILES.get("card_file")
         upload_name = (upload.name or "") if upload else ""
         suffix = Path(upload_name).suffix.lower()
@@ -134,7 +152,7 @@ def run_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("switching.comparison_run")
 def run_rerun_view(request: HttpRequest, pk: int) -> HttpResponse:
     run = run_get(request.user, pk)
-    if run.extract_id is None:
+    if run.extract_id is None and run.source_kind == ComparisonRun.Source.FILE:
         messages.error(request, "该比对的卡系统数据未导入成功，请重新上传文件发起比对")
         return redirect("switching:run", pk=run.pk)
     job_start(kind=jobs.COMPARE, actor=request.user, title=f"重新比对 #{run.pk}", params={"run_id": run.pk})

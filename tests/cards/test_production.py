@@ -283,3 +283,29 @@ def test_it_reads_a_gbk_encoded_file(world, tmp_path, in_production) -> None:
     production_return_import(path=path, actor=world.centre_clerk)
     a.refresh_from_db()
     assert a.state == CardState.PRODUCED
+
+
+def test_it_refuses_the_file_when_a_card_moved_between_validation_and_writing(
+    world, tmp_path, in_production, monkeypatch
+) -> None:
+    from shebao.audit.models import AuditLog
+    from shebao.cards import importers
+    from shebao.core.errors import StateError
+
+    _, a, b = in_production
+    path = write_return(tmp_path / "race.csv", [good_row(a, 1), good_row(b, 2)])
+    real_match = importers.match_rows
+
+    def match_then_someone_moves_b(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_match(*args, **kwargs)
+        Card.objects.filter(pk=b.pk).update(state=CardState.PRODUCTION_FAILED)
+
+    monkeypatch.setattr(importers, "match_rows", match_then_someone_moves_b)
+    before = AuditLog.objects.count()
+
+    with pytest.raises(StateError, match="他人修改"):
+        production_return_import(path=path, actor=world.centre_clerk)
+
+    a.refresh_from_db()
+    assert a.state == CardState.IN_PRODUCTION and a.card_no is None
+    assert not CardMovement.objects.exists() and AuditLog.objects.count() == before

@@ -177,3 +177,29 @@ def test_it_runs_from_the_command_line(world: Any, tmp_path: Path, capsys: Any) 
     assert "共1人" in out
     assert "比对成功，已制卡并激活金融功能：1" in out
     assert ComparisonRun.objects.get().state == "done"
+
+
+def test_the_migration_marks_the_records_sharing_an_ssn_in_extracts_imported_before(world: Any) -> None:
+    import importlib
+
+    from django.db import connection
+
+    from shebao.switching.models import CardSystemRecord
+
+    migration = importlib.import_module("shebao.switching.migrations.0002_comparison_sources_and_speed")
+    extract = CardExtract.objects.create(source="old.xlsx", checksum="1" * 64, row_count=3)
+    first, second, alone = CardSystemRecord.objects.bulk_create(
+        CardSystemRecord(extract=extract, ssn=ssn, name="某", row_no=i)
+        for i, ssn in enumerate([world.person_a.ssn, world.person_a.ssn, world.person_b.ssn], start=2)
+    )
+
+    class Editor:  # the one method of a schema editor the data step uses
+        def execute(self, sql: str) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    migration.mark_existing(None, Editor())
+    marks = dict(CardSystemRecord.objects.values_list("pk", "candidates"))
+    firsts = dict(CardSystemRecord.objects.values_list("pk", "is_first"))
+    assert marks == {first.pk: 2, second.pk: 2, alone.pk: 1}
+    assert firsts == {first.pk: True, second.pk: False, alone.pk: True}

@@ -88,3 +88,11 @@ def test_it_shows_why_a_card_file_was_refused(
     assert (run.state, run.extract) == ("failed", None)
     page = client.get(response.url).content.decode()
     assert "第2行【社会保障号码】" in page
+
+
+def test_the_failure_list_is_not_confused_with_the_payments_one(world: Any, client: Any) -> None:
+    client.force_login(world.centre_clerk)
+    home = client.get(reverse("home")).content.decode()
+    assert "换卡失败反馈" in home and "切换后发放失败" not in home
+    page = client.get(reverse("switching:failures")).content.decode()
+    assert "<title>换卡失败反馈 - " in page

@@ -186,3 +186,80 @@ def test_it_shows_the_stamped_scan_to_the_reviewer_only_within_scope(
     clerk_b = UserFactory(username="unit_b", role=Role.UNIT_CLERK, region=None, employer=world.unit_b)
     client.force_login(clerk_b)
     assert client.get(reverse("switching:form_file", args=[form.pk, "scan"])).status_code == 403
+
+
+def test_it_reads_a_form_saved_as_xls_by_an_old_excel(
+    world: Any, client: Any, unit_a: dict[str, Any], tmp_path: Any
+) -> None:
+    from tests.people import write_xls
+
+    form = unit_a["form"]
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form),
+        {unit_a["a"].name: (SWITCH, NEW_ACCOUNT, ""), unit_a["a2"].name: (NOT_NOW, "", "卧床不起")},
+    )
+    path = write_xls(tmp_path / "反馈表.xls", [["" if v is None else v for v in row] for row in rows])
+    response = upload(client, form, path.read_bytes(), name="反馈表.xls")
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert form.state == "returned"
+    change = AccountChange.objects.get()
+    assert (change.person, change.account_no) == (unit_a["a"], NEW_ACCOUNT)
+    assert dict(form.lines.values_list("person_id", "remark"))[unit_a["a2"].pk] == "卧床不起"
+
+
+def test_it_names_the_one_bad_cell_among_thousands_of_rows_and_applies_nothing(
+    world: Any, client: Any
+) -> None:
+    import datetime as dt
+
+    from shebao.core.values.ssn import make_ssn
+    from shebao.people.models import PaymentAccount, Person, PersonCategory
+    from shebao.switching.services import forms_generate
+    from tests.cards.factories import account_no
+
+    n = 2500
+    first = dt.date(1950, 1, 1)
+    people = Person.objects.bulk_create(
+        Person(
+            ssn=make_ssn(world.region.code, first + dt.timedelta(days=i % 3000), 500 + i // 3000),
+            name=f"职工{i:04d}",
+            sex="1",
+            birth_date=first + dt.timedelta(days=i % 3000),
+            region=world.region,
+            employer=world.unit_a,
+            township=world.town_a,
+        )
+        for i in range(n)
+    )
+    PersonCategory.objects.bulk_create(
+        PersonCategory(person=p, category="enterprise_retiree") for p in people
+    )
+    PaymentAccount.objects.bulk_create(
+        PaymentAccount(
+            person=p,
+            bank_name="甲银行",
+            account_no=f"6217{i:015d}",
+            account_name=p.name,
+            kind=PaymentAccount.Kind.PASSBOOK,
+            valid_from=201001,
+            source=PaymentAccount.Source.IMPORT,
+        )
+        for i, p in enumerate(people)
+    )
+    forms_generate(actor=world.centre_clerk, period=202611)
+    form = VerificationForm.objects.get(employer=world.unit_a)
+    rows = downloaded_rows(client, world.unit_clerk, form)
+    assert len(rows) >= n + 3
+    answers = {p.name: (NOT_NOW, "", "尚未办卡") for p in people}
+    answers.update({p.name: (SWITCH, account_no(i + 1), "") for i, p in enumerate(people[:3])})
+    rows = fill(rows, {**answers, "职工1777": (SWITCH, "62284800000000000X", "")})
+    bad = next(i for i, r in enumerate(rows) if r[2] == "职工1777")
+    response = upload(client, form, write_filled_xlsx(rows))
+    assert response.status_code == 400
+    problems = [str(p) for p in response.context["problems"]]
+    assert len(problems) == 1 and problems[0].startswith(f"第{bad + 1}行【新银行账号】")
+    form.refresh_from_db()
+    assert (form.state, form.return_checksum) == ("downloaded", "")
+    assert not AccountChange.objects.exists()
+    assert set(form.lines.values_list("result", flat=True)) == {""}

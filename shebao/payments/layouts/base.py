@@ -8,9 +8,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from shebao.core.errors import ValidationError
+from shebao.core.values.money import from_fen
 
 BATCH_NO_RE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$")
@@ -49,8 +50,9 @@ class ReturnHeader:
     fail_amount: Decimal
 
 
-@dataclass(frozen=True)
-class ReturnRow:
+class ReturnRow(NamedTuple):
+    """One detail line of a return file (a NamedTuple: a return file has one per payment line)."""
+
     line_no: int  # line of the return file, for messages
     seq: int
     account_no: str
@@ -72,8 +74,37 @@ class ReturnFileRefused(ValidationError):
         self.problems = problems
 
 
+# A detail row as the database streams it: (seq, account_no, account_name, amount in fen, id_no,
+# benefit_code, period, id_type). Plain tuples, so rendering 1,000,000 lines creates no row objects.
+Record = tuple[int, str, str, int, str, str, int, str]
+
+
+def record_of(row: DetailRow) -> Record:
+    """A DetailRow as a Record (its amount checked: positive, at most two decimals)."""
+    fen = int(Decimal(format_amount(row.amount)) * 100)
+    return (
+        row.seq,
+        row.account_no,
+        row.account_name,
+        fen,
+        row.id_no,
+        row.benefit_code,
+        row.period,
+        row.id_type,
+    )
+
+
+def fen_text(fen: int) -> str:
+    """Whole fen as yuan with two decimals, like f"{Decimal:.2f}" for a positive amount: 234560 → "2345.60"."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 class Layout:
-    """Base of every layout. `render` must be deterministic: the same rows give the same bytes."""
+    """Base of every layout. `render` must be deterministic: the same rows give the same bytes.
+
+    `render_records` takes Records (what `bank_file_render` streams from the database); by default it
+    turns them into DetailRows for `render`. A layout may override it to format chunks of plain tuples.
+    """
 
     name: str = ""
     label: str = ""
@@ -83,6 +114,24 @@ class Layout:
 
     def render(self, header: FileHeader, rows: Iterable[DetailRow], out: BinaryIO) -> tuple[int, Decimal]:
         raise NotImplementedError
+
+    def render_records(
+        self, header: FileHeader, records: Iterable[Record], out: BinaryIO
+    ) -> tuple[int, Decimal]:
+        rows = (
+            DetailRow(
+                seq=seq,
+                account_no=account_no,
+                account_name=account_name,
+                amount=from_fen(fen),
+                id_no=id_no,
+                benefit_code=benefit_code,
+                period=period,
+                id_type=id_type,
+            )
+            for seq, account_no, account_name, fen, id_no, benefit_code, period, id_type in records
+        )
+        return self.render(header, rows, out)
 
     def parse_return(self, data: bytes) -> tuple[ReturnHeader, list[ReturnRow]]:
         raise ValidationError(f"“{self.label}”格式不支持读取回盘文件")

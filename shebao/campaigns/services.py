@@ -1,0 +1,449 @@
+"""Every write to replacement campaigns. Each service checks the role and scope, changes the rows and
+writes its audit rows in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from shebao.audit.services import audit_record, audit_record_many
+from shebao.campaigns import actions
+from shebao.campaigns.models import (
+    CAMPAIGN_TRANSITIONS,
+    MEDICAL_TRANSFER_TRANSITIONS,
+    Campaign,
+    CampaignMember,
+    CampaignPhase,
+    MedicalTransfer,
+    TargetGroup,
+)
+from shebao.cards.models import LIVE_STATES, Card, CardState, Generation
+from shebao.cards.services import actor_region
+from shebao.core.errors import PermissionDenied, StateError, ValidationError
+from shebao.core.values.period import parse_period
+from shebao.orgs.models import Bank, Employer, Outlet
+from shebao.orgs.selectors import region_ids_under
+
+_CHUNK = 2000
+
+# The old card is "in the holder's hands" in these states; only such a card is replaced by a campaign.
+HELD_STATES = (CardState.ISSUED, CardState.TEMPORARILY_LOST)
+
+
+def _require(actor: Any, action: str, message: str) -> None:
+    if not actor.can(action):
+        raise PermissionDenied(message)
+
+
+def _require_campaign_scope(actor: Any, campaign: Campaign) -> None:
+    if getattr(actor, "is_superuser", False):
+        return
+    if not actor.region_id or campaign.region_id not in region_ids_under(actor.region_id):
+        raise PermissionDenied("该换卡批次不在您的管辖范围内")
+
+
+def _check(table: dict[str, frozenset[str]], labels: dict[str, str], old: str, new: str) -> None:
+    if new not in table.get(old, frozenset()):
+        raise StateError(f"当前状态为“{labels.get(old, old)}”，不能办理为“{labels.get(new, new)}”")
+
+
+def parse_amount(raw: str | Decimal) -> Decimal:
+    """An amount in yuan with at most two places; anything unparseable is an error, never zero."""
+    try:
+        amount = Decimal(str(raw).strip().replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        raise ValidationError(f"金额“{raw}”无法识别，请填写如 1234.56", field="amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError("金额不能为负数", field="amount")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError("金额最多保留两位小数（到分）", field="amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------- campaigns and phases
+
+
+def campaign_create(
+    *,
+    name: str,
+    transition_end: dt.date,
+    actor: Any,
+    bank: Bank | None = None,
+    old_generation: int = Generation.FIRST,
+    new_generation: int = Generation.SECOND,
+    note: str = "",
+) -> Campaign:
+    """A replacement campaign in the actor's region: every old card works until `transition_end`."""
+    _require(actor, "campaign.manage", "您的角色不能组织换卡")
+    if not name.strip():
+        raise ValidationError("请填写批次名称", field="name")
+    if new_generation <= old_generation:
+        raise ValidationError("新卡代别须高于原卡代别", field="new_generation")
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            name=name.strip()[:100],
+            region=actor_region(actor),
+            bank=bank,
+            old_generation=old_generation,
+            new_generation=new_generation,
+            transition_end=transition_end,
+            note=note[:300],
+            created_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action=actions.CAMPAIGN_CREATE,
+            obj=campaign,
+            new={
+                "name": campaign.name,
+                "generations": [old_generation, new_generation],
+                "transition_end": transition_end,
+            },
+        )
+    return campaign
+
+
+def parse_units(text: str, campaign: Campaign) -> list[Employer]:
+    """Units named one a line by 单位编号 or by their exact name (the 附表 list); unknown ones are refused."""
+    wanted = [w.strip() for w in re.split(r"[\r\n]+", text) if w.strip()]
+    regions = region_ids_under(campaign.region_id)
+    found: dict[str, Employer] = {}
+    for unit in Employer.objects.filter(region_id__in=regions):
+        found.setdefault(unit.code, unit)
+        found.setdefault(unit.name, unit)
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        raise ValidationError(f"以下单位在本统筹区中不存在：{'、'.join(missing[:20])}", field="units")
+    return list({found[w].pk: found[w] for w in wanted}.values())
+
+
+def phase_create(
+    *,
+    campaign: Campaign,
+    month: int | str,
+    group: str,
+    actor: Any,
+    outlet: Outlet | None = None,
+    units: Sequence[Employer] = (),
+    note: str = "",
+) -> CampaignPhase:
+    """One month's target group (五月单位代领……七月扫尾). A unit-proxy phase lists its units."""
+    _require(actor, "campaign.manage", "您的角色不能组织换卡")
+    _require_campaign_scope(actor, campaign)
+    if campaign.state != Campaign.State.RUNNING:
+        raise StateError("该换卡批次的过渡期已结束，不能再增加阶段")
+    period = parse_period(month)
+    if group not in TargetGroup.values:
+        raise ValidationError("请选择换卡对象", field="group")
+    if group == TargetGroup.UNIT_PROXY and not units:
+        raise ValidationError("单位代领阶段须列出代领单位", field="units")
+    try:
+        with transaction.atomic():
+            phase = CampaignPhase.objects.create(
+                campaign=campaign, month=period, group=group, outlet=outlet, note=note[:300]
+            )
+            phase.units.set(units)
+            audit_record(
+                actor=actor,
+                action=actions.PHASE_CREATE,
+                obj=phase,
+                new={
+                    "campaign": campaign.pk,
+                    "month": period,
+                    "group": group,
+                    "units": [u.pk for u in units],
+                },
+            )
+    except IntegrityError:
+        raise ValidationError("该月份已有相同对象的换卡阶段", field="group") from None
+    return phase
+
+
+def campaign_close(*, campaign: Campaign, actor: Any, today: dt.date | None = None) -> int:
+    """End the transition period. Returns how many old cards are still live: they are now expected to be
+    cancelled (the bank account behind them keeps working, 文登: 可更换为普通卡或办理注销)."""
+    _require(actor, "campaign.manage", "您的角色不能组织换卡")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        _require_campaign_scope(actor, campaign)
+        _check(CAMPAIGN_TRANSITIONS, dict(Campaign.State.choices), campaign.state, Campaign.State.CLOSED)
+        if today <= campaign.transition_end:
+            raise StateError(
+                f"过渡期至{campaign.transition_end:%Y年%m月%d日}，期间原卡仍可正常使用，不能提前结束"
+            )
+        live = CampaignMember.objects.filter(campaign=campaign, old_card__state__in=LIVE_STATES).count()
+        now = timezone.now()
+        Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.RUNNING).update(
+            state=Campaign.State.CLOSED, closed_at=now
+        )
+        audit_record(
+            actor=actor,
+            action=actions.CAMPAIGN_CLOSE,
+            obj=campaign,
+            old={"state": Campaign.State.RUNNING},
+            new={"state": Campaign.State.CLOSED, "old_cards_to_cancel": live},
+        )
+        campaign.state, campaign.closed_at = Campaign.State.CLOSED, now
+    return live
+
+
+# ---------------------------------------------------------------- assignment
+
+
+@dataclass
+class AssignResult:
+    assigned: int = 0
+    # SSNs typed by the clerk that could not be assigned, with the reason
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def members_assign(*, phase: CampaignPhase, actor: Any, ssns: Iterable[str] = ()) -> AssignResult:
+    """Assign people holding an old-generation card to `phase`, set-based.
+
+    - with `ssns`: those people (each one that cannot be assigned is reported with the reason);
+    - else a unit-proxy phase takes the retirees of its listed units, and the sweep phase takes everyone
+      in the region who still holds an old card and is in no phase yet.
+    A person already in another phase of the campaign stays there.
+    """
+    _require(actor, "campaign.manage", "您的角色不能组织换卡")
+    campaign = phase.campaign
+    _require_campaign_scope(actor, campaign)
+    if campaign.state != Campaign.State.RUNNING:
+        raise StateError("该换卡批次的过渡期已结束，不能再分配人员")
+    wanted = sorted({s.strip().upper() for s in ssns if s.strip()})
+    old_cards = Card.objects.filter(
+        generation=campaign.old_generation,
+        state__in=HELD_STATES,
+        person__region_id__in=region_ids_under(campaign.region_id),
+        person__death_date__isnull=True,
+    ).exclude(person_id__in=CampaignMember.objects.filter(campaign=campaign).values("person_id"))
+    result = AssignResult()
+    if wanted:
+        old_cards = old_cards.filter(person__ssn__in=wanted)
+    elif phase.group == TargetGroup.UNIT_PROXY:
+        old_cards = old_cards.filter(person__employer__in=phase.units.all())
+    elif phase.group != TargetGroup.SWEEP:
+        raise ValidationError("请填写要分配到该阶段的人员社会保障号码", field="ssns")
+    # The newest held card of each person (one per generation is live by constraint, but be safe).
+    pairs = old_cards.values("person_id").annotate(card_id=Max("pk")).values_list("person_id", "card_id")
+    now = timezone.now()
+    with transaction.atomic():
+        batch: list[CampaignMember] = []
+        for person_id, card_id in pairs.iterator(chunk_size=_CHUNK):
+            batch.append(
+                CampaignMember(
+                    campaign=campaign,
+                    phase=phase,
+                    person_id=person_id,
+                    old_card_id=card_id,
+                    assigned_at=now,
+                    assigned_by=actor,
+                )
+            )
+            if len(batch) >= _CHUNK:
+                result.assigned += _create_members(batch, actor, phase)
+                batch = []
+        result.assigned += _create_members(batch, actor, phase)
+    if wanted:
+        result.refused = _refusals(wanted, campaign, phase)
+    return result
+
+
+def _create_members(batch: list[CampaignMember], actor: Any, phase: CampaignPhase) -> int:
+    if not batch:
+        return 0
+    CampaignMember.objects.bulk_create(batch)
+    audit_record_many(
+        actor=actor,
+        action=actions.MEMBERS_ASSIGN,
+        object_type="people.person",
+        rows=(
+            {
+                "object_id": m.person_id,
+                "object_repr": "",
+                "new": {"campaign": phase.campaign_id, "phase": phase.pk, "old_card": m.old_card_id},
+            }
+            for m in batch
+        ),
+        reason=str(phase),
+    )
+    return len(batch)
+
+
+def _refusals(wanted: list[str], campaign: Campaign, phase: CampaignPhase) -> list[tuple[str, str]]:
+    from shebao.people.models import Person
+
+    refused: list[tuple[str, str]] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        persons = dict(
+            Person.objects.filter(
+                ssn__in=chunk, region_id__in=region_ids_under(campaign.region_id)
+            ).values_list("ssn", "pk")
+        )
+        placed = dict(
+            CampaignMember.objects.filter(campaign=campaign, person_id__in=persons.values()).values_list(
+                "person_id", "phase_id"
+            )
+        )
+        for ssn in chunk:
+            pk = persons.get(ssn)
+            if pk is None:
+                refused.append((ssn, "本统筹区没有该人员"))
+            elif pk not in placed:
+                refused.append((ssn, f"该人员没有在手的第{campaign.old_generation}代社保卡（或已死亡）"))
+            elif placed[pk] != phase.pk:
+                refused.append((ssn, "该人员已分配在本批次的其他阶段"))
+    return refused
+
+
+# ---------------------------------------------------------------- medical-account balance transfer
+
+
+def new_card_of(member: CampaignMember) -> Card | None:
+    """The member's newest card of the campaign's new generation whose social function is enabled."""
+    return (
+        Card.objects.filter(
+            person_id=member.person_id,
+            generation=member.campaign.new_generation,
+            ss_activated_at__isnull=False,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def medical_transfer_request(*, member: CampaignMember, amount: str | Decimal, actor: Any) -> MedicalTransfer:
+    """Maker: record the old card's medical-account balance to move to the new card.
+
+    Only once the new card's social function is enabled (文登: 二代卡社保功能启用后……自动转到二代卡上).
+    """
+    _require(actor, "campaign.transfer_request", "您的角色不能登记医保个人账户余额转移")
+    _require_campaign_scope(actor, member.campaign)
+    value = parse_amount(amount)
+    new_card = new_card_of(member)
+    if new_card is None:
+        raise StateError(
+            f"{member.person.name}的第{member.campaign.new_generation}代社保卡尚未启用人社功能，不能转移医保个人账户余额"
+        )
+    try:
+        with transaction.atomic():
+            transfer = MedicalTransfer.objects.create(
+                member=member,
+                old_card_id=member.old_card_id,
+                new_card=new_card,
+                amount=value,
+                requested_by=actor,
+                requested_at=timezone.now(),
+            )
+            audit_record(
+                actor=actor,
+                action=actions.MEDICAL_TRANSFER_REQUEST,
+                obj=transfer,
+                new={
+                    "person": member.person_id,
+                    "old_card": member.old_card_id,
+                    "new_card": new_card.pk,
+                    "amount": value,
+                },
+            )
+    except IntegrityError:
+        raise StateError("该人员已有待复核或已完成的余额转移") from None
+    return transfer
+
+
+def _lock_transfer(transfer: MedicalTransfer, actor: Any) -> MedicalTransfer:
+    locked = (
+        MedicalTransfer.objects.select_for_update(of=("self",))
+        .select_related("member", "member__campaign", "member__person", "old_card", "new_card")
+        .get(pk=transfer.pk)
+    )
+    _require_campaign_scope(actor, locked.member.campaign)
+    return locked
+
+
+def medical_transfer_approve(*, transfer: MedicalTransfer, actor: Any) -> MedicalTransfer:
+    """Checker: the balance is now on the new card and the old card's medical function stops.
+
+    Both facts are written (the transfer row and one audit row each) in one transaction.
+    """
+    _require(actor, "campaign.transfer_approve", "只有中心复核员可以复核余额转移")
+    with transaction.atomic():
+        transfer = _lock_transfer(transfer, actor)
+        _check(
+            MEDICAL_TRANSFER_TRANSITIONS,
+            dict(MedicalTransfer.State.choices),
+            transfer.state,
+            MedicalTransfer.State.DONE,
+        )
+        if transfer.requested_by_id == actor.pk:
+            raise PermissionDenied("登记人不能复核自己登记的余额转移")
+        now = timezone.now()
+        changed = MedicalTransfer.objects.filter(
+            pk=transfer.pk, state=MedicalTransfer.State.REQUESTED
+        ).update(
+            state=MedicalTransfer.State.DONE, decided_by=actor, decided_at=now, old_medical_stopped_at=now
+        )
+        if changed != 1:
+            raise StateError("该余额转移已被他人处理，请刷新后重试")
+        audit_record(
+            actor=actor,
+            action=actions.MEDICAL_TRANSFER_APPROVE,
+            obj=transfer,
+            old={"state": MedicalTransfer.State.REQUESTED},
+            new={
+                "state": MedicalTransfer.State.DONE,
+                "amount": transfer.amount,
+                "from_card": transfer.old_card.card_no,
+                "to_card": transfer.new_card.card_no,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action=actions.OLD_CARD_MEDICAL_STOP,
+            obj=transfer.old_card,
+            old={"medical_function": "active"},
+            new={"medical_function": "stopped", "balance_moved_to": transfer.new_card.card_no},
+            reason=str(transfer.member.campaign),
+        )
+        transfer.state, transfer.decided_by, transfer.decided_at = MedicalTransfer.State.DONE, actor, now
+        transfer.old_medical_stopped_at = now
+    return transfer
+
+
+def medical_transfer_reject(*, transfer: MedicalTransfer, reason: str, actor: Any) -> MedicalTransfer:
+    """Checker: send the transfer back (a wrong amount); the clerk records it again."""
+    _require(actor, "campaign.transfer_approve", "只有中心复核员可以复核余额转移")
+    if not reason.strip():
+        raise ValidationError("请填写退回原因", field="reason")
+    with transaction.atomic():
+        transfer = _lock_transfer(transfer, actor)
+        _check(
+            MEDICAL_TRANSFER_TRANSITIONS,
+            dict(MedicalTransfer.State.choices),
+            transfer.state,
+            MedicalTransfer.State.REJECTED,
+        )
+        now = timezone.now()
+        MedicalTransfer.objects.filter(pk=transfer.pk, state=MedicalTransfer.State.REQUESTED).update(
+            state=MedicalTransfer.State.REJECTED, decided_by=actor, decided_at=now, reject_reason=reason[:200]
+        )
+        audit_record(
+            actor=actor,
+            action=actions.MEDICAL_TRANSFER_REJECT,
+            obj=transfer,
+            old={"state": MedicalTransfer.State.REQUESTED},
+            new={"state": MedicalTransfer.State.REJECTED},
+            reason=reason.strip(),
+        )
+        transfer.state = MedicalTransfer.State.REJECTED
+    return transfer
