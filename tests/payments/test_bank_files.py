@@ -112,7 +112,7 @@ def test_regenerating_a_bank_file_gives_the_same_bytes(pay):
     assert bank_file_bytes(bank_file) == bank_file_bytes(BankFile.objects.get(pk=bank_file.pk))
 
 
-def test_a_payroll_with_an_unencodable_name_files_nothing(pay, world):
+def test_an_unencodable_name_is_held_before_filing_and_never_reaches_a_file(pay, world):
     person = PersonFactory(region=world.region, name="张\U00020000")
     AccountFactory(person=person, bank=world.bank_a)
     from shebao.payments.services import entitlement_create
@@ -122,12 +122,12 @@ def test_a_payroll_with_an_unencodable_name_files_nothing(pay, world):
     )
     payroll = approved(pay)
 
-    with pytest.raises(ValidationError, match="GBK无法表示"):
-        payroll_file(payroll=payroll, actor=world.centre_clerk)
+    files = payroll_file(payroll=payroll, actor=world.centre_clerk)
 
-    payroll.refresh_from_db()
-    assert payroll.state == "approved" and not BankFile.objects.exists()
-    assert not PaymentLine.objects.filter(seq__isnull=False).exists()
+    held = PaymentLine.objects.get(payroll=payroll, person=person)
+    assert held.state == "held" and held.bank_file is None and "GBK" in held.hold_reason
+    assert sum(f.control_count for f in files) == 2
+    assert all("张".encode("gbk") not in bank_file_bytes(f) for f in files)
 
 
 def test_a_draft_cannot_be_filed(pay, world):
