@@ -423,7 +423,7 @@ def _worker(options: Options) -> None:
             elapsed[0] = time.perf_counter() - started
             if profiler is not None:
                 profiler.disable()
-                profiler.dump_stats(str(Path(profile_dir) / f"{name}.prof"))
+                profiler.dump_stats(str(Path(str(profile_dir)) / f"{name}.prof"))
 
     # 1. generation: the bare statement first (into a throw-away payroll), then ours.
     scratch = Payroll.objects.create(
