@@ -464,7 +464,8 @@ def progress_view(request: HttpRequest) -> HttpResponse:
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 140, "right": 40, "top": 20, "bottom": 30},
         "xAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
-        "yAxis": {"type": "category", "data": [r["name"] for r in worst]},
+        # Lowest coverage first, at the top (a category axis draws its first item at the bottom).
+        "yAxis": {"type": "category", "inverse": True, "data": [r["name"] for r in worst]},
         "series": [
             {
                 "type": "bar",
