@@ -100,3 +100,12 @@ LABELS.update(
         CARD_HANDOVER_ACTIVATE: "集中领卡统一激活金融功能",
     }
 )
+
+CARD_CANCEL = "card.cancel"
+CARD_NOTICE_RESEND = "card.notice_resend"
+LABELS.update(
+    {
+        CARD_CANCEL: "社保卡注销",
+        CARD_NOTICE_RESEND: "重新发送领卡通知",
+    }
+)

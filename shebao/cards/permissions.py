@@ -18,6 +18,9 @@ ACTIONS: dict[str, set[str]] = {
     "card.activate_financial": {Role.BANK_CLERK},
     "card.loss": {Role.CENTRE_CLERK, Role.BANK_CLERK, Role.CARDHOLDER},
     "card.replace": {Role.CENTRE_CLERK},
+    # 注销: an application withdrawn, or a card ended (deceased holder, old card after a replacement
+    # campaign, a lost card that is not replaced). Done by the centre's window.
+    "card.cancel": {Role.CENTRE_CLERK},
     "card.recall": {Role.BANK_CLERK, Role.CENTRE_CLERK},
     # 月清月结: the custodian of a location counts, explains differences and closes the month.
     "card.vault_close": {Role.BANK_CLERK, Role.CENTRE_CLERK, Role.TOWNSHIP_CLERK},

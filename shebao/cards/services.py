@@ -1126,6 +1126,50 @@ def card_replace(
     return new
 
 
+# States from which a card may be cancelled (注销), straight from the transition table.
+CANCELLABLE_STATES = tuple(old for old, new in CARD_TRANSITIONS.items() if CardState.CANCELLED in new)
+
+
+def card_cancel(*, card: Card, reason: str, actor: Any, returned_at: Outlet | None = None) -> Outcome:
+    """注销: end a card. An application not yet produced is withdrawn; a card in the holder's hands or
+    formally lost is cancelled. When the holder hands the cancelled card in at `returned_at`, it enters
+    that outlet's custody (ledger `returned`) and later goes to the provincial centre for destruction.
+
+    Cancelling a cancelled card again is a normal answer (nothing changes).
+    """
+    if not reason.strip():
+        raise ValidationError("请填写注销原因", field="reason")
+    with transaction.atomic():
+        card = _lock_card(card)
+        _require_card_scope(actor, card)
+        if card.state == CardState.CANCELLED:
+            return Outcome(card, False)
+        check_transition(card.state, CardState.CANCELLED)
+        if returned_at is not None:
+            if card.state != CardState.ISSUED:
+                raise ValidationError(
+                    f"社保卡当前状态为“{state_label(card.state)}”，没有可交回的实体卡", field="returned_at"
+                )
+            _require_outlet_scope(actor, returned_at)
+            _post(
+                card,
+                outlet_location(returned_at),
+                CardMovement.Kind.RETURNED,
+                custodian=_custodian_of(actor),
+                actor=actor,
+                counterparty=f"{card.person.name}（注销交回）",
+            )
+        if card.application_id and card.state in (CardState.APPLIED, CardState.PRODUCTION_FAILED):
+            CardApplication.objects.filter(pk=card.application_id).update(
+                state=CardApplication.State.CANCELLED
+            )
+        where = f"（实体卡交回{returned_at.name}）" if returned_at is not None else ""
+        _transition(
+            card, CardState.CANCELLED, actor=actor, action=actions.CARD_CANCEL, reason=reason.strip() + where
+        )
+    return Outcome(card, True)
+
+
 # ---------------------------------------------------------------- recall (error cards, waste cards)
 
 

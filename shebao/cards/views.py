@@ -32,6 +32,7 @@ from shebao.cards.forms import (
 from shebao.cards.importers import ReturnFileInvalid
 from shebao.cards.models import CARD_TRANSITIONS, CardIssue, CardNotice, CardState, LivenessProof, MailState
 from shebao.cards.services import (
+    CANCELLABLE_STATES,
     LossKind,
     Receiver,
     VillageChecks,
@@ -39,6 +40,7 @@ from shebao.cards.services import (
     card_activate_financial,
     card_activate_social,
     card_apply,
+    card_cancel,
     card_issue,
     card_issue_collective,
     card_issue_village,
@@ -125,6 +127,12 @@ def card_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "offer": getattr(card, "account_offer", None),
             "can_issue_here": can_issue_here,
             "recallable": [old for old, new in CARD_TRANSITIONS.items() if CardState.RECALLED in new],
+            "cancellable": CANCELLABLE_STATES,
+            "cancel_outlets": (
+                outlets_visible_to(request.user).order_by("code")
+                if card.state == CardState.ISSUED and request.user.can("card.cancel")  # type: ignore[union-attr]
+                else None
+            ),
             "social_form": ActivateSocialForm(),
             "financial_form": ActivateFinancialForm(),
         },
@@ -139,6 +147,7 @@ _CARD_ACTIONS = {
     "activate_social": "card.activate_social",
     "activate_financial": "card.activate_financial",
     "recall": "card.recall",
+    "cancel": "card.cancel",
 }
 
 
@@ -176,6 +185,11 @@ def card_action_view(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user,
             )
             messages.success(request, "已回收该卡；信息有误的卡列入《信息有误人员清单》")
+        elif action == "cancel":
+            raw = request.POST.get("returned_at", "")
+            returned_at = outlets_visible_to(user).filter(pk=raw).first() if raw.isdigit() else None
+            outcome = card_cancel(card=card, reason=reason, returned_at=returned_at, actor=user)
+            messages.success(request, "已注销该卡" if outcome.changed else "该卡此前已注销，无需重复办理")
         elif action == "replace":
             new = card_replace(card=card, actor=user, reason=reason)
             messages.success(request, "已受理补卡申领，新卡将重新制作并使用新卡号")
