@@ -197,6 +197,7 @@ def _mount_routers() -> None:
     from shebao.api.cards import router as cards_router
 
     api.add_router("", cards_router)
+    api.add_router("", "shebao.payments.api.router")
 
 
 _mount_routers()
