@@ -692,6 +692,30 @@ def notice_deliver(*, notice_id: int) -> CardNotice:
     return notice
 
 
+def notice_resend(*, notice: CardNotice, actor: Any) -> CardNotice:
+    """Send a failed notice again (the gateway was down): it goes back to pending and, after the
+    commit, through the configured sender once more. A notice that was sent is not sent twice."""
+    from shebao.cards.models import NoticeDelivery
+
+    _require_outlet_scope(actor, notice.outlet)
+    with transaction.atomic():
+        changed = CardNotice.objects.filter(pk=notice.pk, delivery=NoticeDelivery.FAILED).update(
+            delivery=NoticeDelivery.PENDING, delivered_at=None, delivery_error=""
+        )
+        if changed != 1:
+            raise StateError("只有发送失败的通知可以重新发送（该通知已发送或正在发送）")
+        audit_record(
+            actor=actor,
+            action=actions.CARD_NOTICE_RESEND,
+            obj=notice,
+            old={"delivery": NoticeDelivery.FAILED, "error": notice.delivery_error},
+            new={"delivery": NoticeDelivery.PENDING},
+        )
+        transaction.on_commit(lambda: notice_deliver(notice_id=notice.pk))
+    notice.delivery, notice.delivered_at, notice.delivery_error = NoticeDelivery.PENDING, None, ""
+    return notice
+
+
 def _social_channel_of(outlet: Outlet) -> str:
     channels: dict[str, str] = {
         Outlet.Kind.SERVICE_WINDOW: SocialChannel.WINDOW,

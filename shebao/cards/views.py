@@ -58,6 +58,7 @@ from shebao.cards.services import (
     mail_request_create,
     mail_request_reject,
     mail_request_resubmit,
+    notice_resend,
     production_dir,
     production_file_write,
     production_return_import,
@@ -661,6 +662,19 @@ def notices_view(request: HttpRequest) -> HttpResponse:
     ctx: dict = {"outlet": outlet, "outlets": outlets_visible_to(request.user).order_by("code")}
     if outlet is None:
         return render(request, "cards/notices.html", ctx)
+    if request.method == "POST" and request.POST.get("step") == "resend":
+        notice = get_object_or_404(
+            selectors.notices_at(request.user, outlet), pk=request.POST.get("notice", "0") or 0
+        )
+        try:
+            notice_resend(notice=notice, actor=request.user)
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已重新发送对{notice.employer or notice.person}的通知")
+        return redirect(f"{request.path}?outlet={outlet.pk}")
     form = NoticeSendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -45,7 +45,9 @@ def test_a_second_cancel_is_a_normal_answer_and_writes_nothing(world) -> None:
 def test_a_formally_lost_card_may_be_cancelled_instead_of_replaced(world) -> None:
     card = make_card(world.person_a, world.bank_a, CardState.ISSUED, outlet=world.outlet_a)
     card_report_loss(card=card, kind=LossKind.FORMAL, actor=world.centre_clerk)
-    assert card_cancel(card=card, reason="不再补卡", actor=world.centre_clerk).card.state == CardState.CANCELLED
+    assert (
+        card_cancel(card=card, reason="不再补卡", actor=world.centre_clerk).card.state == CardState.CANCELLED
+    )
 
 
 @pytest.mark.parametrize("state", [CardState.IN_STOCK, CardState.PRODUCED, CardState.TEMPORARILY_LOST])
