@@ -201,3 +201,155 @@ class DisposalExporter(ListExporter):
                 r.disposed_by,
                 r.witness,
             ]
+
+
+class ShipmentExporter(ListExporter):
+    """合作银行社保卡领卡登记表 (附件2) as xlsx: one row per card handed over in the shipment."""
+
+    title = sheet_name = "领卡登记表"
+
+    def __init__(self, shipment: Any, *, full_ids: bool):
+        self.shipment, self.full = shipment, full_ids
+
+    def headers(self) -> Sequence[str]:
+        return [
+            "序号",
+            "登记编号",
+            "领卡网点",
+            "箱号",
+            "社会保障卡卡号",
+            "姓名",
+            "社会保障号码",
+            "合作银行",
+            "装箱位置",
+            "交接时间",
+            "交付人（人社部门）",
+            "接收人（合作银行）",
+        ]
+
+    def column_widths(self) -> Sequence[int]:
+        return [6, 10, 20, 14, 14, 10, 22, 16, 14, 18, 14, 14]
+
+    def rows(self) -> Iterable[Sequence[Any]]:
+        from django.utils import timezone
+
+        s = self.shipment
+        at = timezone.localtime(s.created_at).strftime("%Y-%m-%d %H:%M")
+        lines = (
+            s.movements.filter(kind="handed_over")
+            .order_by("card__box_position", "card__card_no")
+            .values_list(
+                "card__card_no",
+                "card__person__name",
+                "card__person__ssn",
+                "card__bank__name",
+                "card__box_position",
+            )
+        )
+        for n, (card_no, name, ssn, bank, box) in enumerate(lines.iterator(chunk_size=2000), start=1):
+            yield [
+                n,
+                s.pk,
+                s.destination.name,
+                s.boxes,
+                card_no,
+                name,
+                _ssn(ssn, self.full),
+                bank,
+                box,
+                at,
+                s.handed_over_by,
+                s.received_by,
+            ]
+
+
+class HandoverExporter(ListExporter):
+    """集中领卡移交单 (附件3) as xlsx: the unit's cards, with the day the unit handed each to its member."""
+
+    title = sheet_name = "集中领卡移交单"
+
+    def __init__(self, handover: Any, *, full_ids: bool):
+        self.handover, self.full = handover, full_ids
+
+    def headers(self) -> Sequence[str]:
+        return [
+            "序号",
+            "移交单编号",
+            "领卡单位",
+            "发放网点",
+            "介绍信编号",
+            "姓名",
+            "社会保障号码",
+            "社会保障卡卡号",
+            "合作银行",
+            "单位发给本人日期",
+            "备注",
+        ]
+
+    def column_widths(self) -> Sequence[int]:
+        return [6, 10, 24, 20, 14, 10, 22, 14, 16, 14, 16]
+
+    def rows(self) -> Iterable[Sequence[Any]]:
+        h = self.handover
+        issues = h.issues.select_related("card", "card__person", "card__bank").order_by(
+            "card__person__name", "pk"
+        )
+        for n, i in enumerate(issues.iterator(chunk_size=2000), start=1):
+            if i.member_received_on:
+                note = "已发给本人"
+            elif h.settled_at is not None:
+                note = "未发出，已交回网点"
+            else:
+                note = ""
+            yield [
+                n,
+                h.pk,
+                h.employer.name,
+                h.outlet.name,
+                h.letter_no,
+                i.card.person.name,
+                _ssn(i.card.person.ssn, self.full),
+                i.card.card_no,
+                i.card.bank.name,
+                i.member_received_on.isoformat() if i.member_received_on else "",
+                note,
+            ]
+
+
+class ErrorListExporter(ListExporter):
+    """信息有误人员清单 (附件4) as xlsx: the error cards recalled at the user's locations."""
+
+    title = sheet_name = "信息有误人员清单"
+
+    def __init__(self, recalls: Any, *, full_ids: bool):
+        self.recalls, self.full = recalls, full_ids
+
+    def headers(self) -> Sequence[str]:
+        return [
+            "序号",
+            "姓名",
+            "社会保障号码",
+            "社会保障卡卡号",
+            "合作银行",
+            "错误信息",
+            "回收网点",
+            "回收日期",
+        ]
+
+    def column_widths(self) -> Sequence[int]:
+        return [6, 10, 22, 14, 16, 30, 20, 12]
+
+    def rows(self) -> Iterable[Sequence[Any]]:
+        from django.utils import timezone
+
+        for n, r in enumerate(self.recalls.iterator(chunk_size=2000), start=1):
+            yield [
+                n,
+                r.card.person.name,
+                _ssn(r.card.person.ssn, self.full),
+                r.card.card_no,
+                r.card.bank.name,
+                r.reason,
+                r.location.name,
+                timezone.localtime(r.recalled_at).date().isoformat(),
+            ]

@@ -380,8 +380,13 @@ def _settle_handover(request: HttpRequest, outlet) -> HttpResponse:  # type: ign
 
 
 @requires("card.view")
-def handover_print_view(request: HttpRequest, pk: int) -> HttpResponse:
+def handover_print_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     handover = selectors.handover_get(request.user, pk)
+    if request.GET.get("format") == "xlsx":
+        from shebao.cards.exporters import HandoverExporter
+
+        exporter = HandoverExporter(handover, full_ids=request.user.sees_full_ids)  # type: ignore[union-attr]
+        return exporter.xlsx_response(f"集中领卡移交单_{handover.pk}.xlsx")
     issues = (
         CardIssue.objects.filter(handover=handover)
         .select_related("card", "card__person")
@@ -621,8 +626,13 @@ def shipment_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires("card.stock")
-def shipment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
+def shipment_print_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     shipment = selectors.shipment_get(request.user, pk)
+    if request.GET.get("format") == "xlsx":
+        from shebao.cards.exporters import ShipmentExporter
+
+        exporter = ShipmentExporter(shipment, full_ids=request.user.sees_full_ids)  # type: ignore[union-attr]
+        return exporter.xlsx_response(f"合作银行社保卡领卡登记表_{shipment.pk}.xlsx")
     lines = (
         shipment.movements.filter(kind="handed_over")
         .select_related("card", "card__person", "card__bank")
@@ -632,9 +642,14 @@ def shipment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires("card.recall")
-def error_list_print_view(request: HttpRequest) -> HttpResponse:
+def error_list_print_view(request: HttpRequest) -> HttpResponseBase:
     """信息有误人员清单 (附件4): error cards recalled at the user's locations, for hand-over to the centre."""
     recalls = selectors.error_recalls(request.user)
+    if request.GET.get("format") == "xlsx":
+        from shebao.cards.exporters import ErrorListExporter
+
+        exporter = ErrorListExporter(recalls, full_ids=request.user.sees_full_ids)  # type: ignore[union-attr]
+        return exporter.xlsx_response(f"信息有误人员清单_{timezone.localdate():%Y%m%d}.xlsx")
     return render(request, "cards/print_error_list.html", {"recalls": recalls})
 
 
