@@ -12,3 +12,7 @@ class SwitchingConfig(AppConfig):
         from shebao.switching.permissions import ACTIONS
 
         register_actions(ACTIONS)  # type: ignore[arg-type]
+
+        from shebao.switching import signals
+
+        signals.connect()

@@ -461,6 +461,15 @@ class SwitchFailure(models.Model):
     new_change = models.OneToOneField(
         AccountChange, null=True, blank=True, on_delete=models.PROTECT, related_name="fixes_failure"
     )
+    # The failed payment the bank's return file reported (empty when a clerk recorded the failure by hand).
+    payment_line = models.OneToOneField(
+        "payments.PaymentLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="switch_failure",
+        verbose_name="发放明细",
+    )
 
     class Meta:
         verbose_name = "切换发放失败"

@@ -29,5 +29,6 @@ urlpatterns = [
     path("changes/<int:pk>/notice/", views.change_notice_view, name="change_notice"),
     path("changes/<int:pk>/failure/", views.change_failure_view, name="change_failure"),
     path("failures/", views.failure_list_view, name="failures"),
+    path("failures/collect/", views.failures_collect_view, name="failures_collect"),
     path("failures/<int:pk>/resubmit/", views.failure_resubmit_view, name="failure_resubmit"),
 ]

@@ -711,10 +711,23 @@ def failure_list_view(request: HttpRequest) -> HttpResponse:
         request,
         "switching/failure_list.html",
         {
-            "page_obj": _page(request, failures_visible_to(request.user)),
+            "page_obj": _page(request, failures_visible_to(request.user).select_related("payment_line")),
             "reasons": SwitchFailure.Reason.choices,
+            "can_collect": request.user.can("switching.failure_report"),  # type: ignore[union-attr]
         },
     )
+
+
+@require_POST
+@requires("switching.failure_report")
+def failures_collect_view(request: HttpRequest) -> HttpResponse:
+    from shebao.switching.automatic import switch_failures_from_returns
+
+    made = switch_failures_from_returns(actor=request.user)
+    messages.success(
+        request, f"已从银行回盘登记 {made} 人的发放失败并退回单位（乡镇）" if made else "没有新的回盘发放失败"
+    )
+    return redirect("switching:failures")
 
 
 @require_POST
