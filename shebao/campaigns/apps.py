@@ -12,6 +12,7 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from shebao.campaigns import (
             actions,  # noqa: F401  (registers the audit labels)
+            jobs,  # noqa: F401  (registers the job handlers)
             links,
         )
         from shebao.campaigns.permissions import register

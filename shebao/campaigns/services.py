@@ -447,3 +447,167 @@ def medical_transfer_reject(*, transfer: MedicalTransfer, reason: str, actor: An
         )
         transfer.state = MedicalTransfer.State.REJECTED
     return transfer
+
+
+# ---------------------------------------------------------------- new-card applications for a phase
+
+# A phase larger than this gets its applications made by a background job (the page polls its progress).
+APPLY_INLINE_LIMIT = 500
+
+
+def _phase_delivery(phase: CampaignPhase) -> tuple[str, Outlet | None]:
+    """A unit-proxy phase collects at the outlet as a unit (集中领卡); the other groups pick up in person."""
+    from shebao.cards.models import DeliveryMode
+
+    if phase.group == TargetGroup.UNIT_PROXY:
+        return DeliveryMode.UNIT_COLLECTIVE, phase.outlet
+    if phase.outlet is None:
+        raise ValidationError("该阶段没有设置领卡地点，不能批量申领（网点领取须有领卡网点）", field="outlet")
+    return DeliveryMode.OUTLET_PICKUP, phase.outlet
+
+
+def phase_members_to_apply(phase: CampaignPhase) -> Any:
+    """Members of `phase` alive and without a live card of the campaign's new generation."""
+    campaign = phase.campaign
+    live_new = Card.objects.filter(generation=campaign.new_generation, state__in=LIVE_STATES)
+    return (
+        CampaignMember.objects.filter(phase=phase, person__death_date__isnull=True)
+        .exclude(person_id__in=live_new.values("person_id"))
+        .order_by("pk")
+    )
+
+
+def phase_applications_create(*, phase: CampaignPhase, actor: Any, progress: Any = None) -> int:
+    """换代申领: a new-generation card application for every member of `phase` who has none yet.
+
+    Set-based, in chunks: each chunk's applications, cards and audit rows go in one transaction, so a
+    crash leaves whole chunks and running it again carries on where it stopped (members who already
+    have a new card are skipped). Returns how many applications were made.
+    """
+    from shebao.cards import actions as card_actions
+    from shebao.cards.models import CardApplication
+
+    _require(actor, "campaign.manage", "您的角色不能组织换卡")
+    campaign = phase.campaign
+    _require_campaign_scope(actor, campaign)
+    if campaign.state != Campaign.State.RUNNING:
+        raise StateError("该换卡批次的过渡期已结束，不能再申领新卡")
+    delivery, outlet = _phase_delivery(phase)
+    branch_bank = outlet.bank_id if outlet is not None and outlet.kind == Outlet.Kind.BANK_BRANCH else None
+    if campaign.bank_id and branch_bank and campaign.bank_id != branch_bank:
+        raise ValidationError(f"领卡地点“{outlet}”不是承办银行的网点，请调整该阶段的领卡地点", field="outlet")
+    pending = phase_members_to_apply(phase)
+    if progress is not None:
+        progress.set_total(pending.count())
+    made = 0
+    while True:
+        rows = list(pending.values_list("person_id", "old_card_id", "old_card__bank_id")[:_CHUNK])
+        if not rows:
+            break
+        try:
+            with transaction.atomic():
+                apps = CardApplication.objects.bulk_create(
+                    CardApplication(
+                        person_id=person_id,
+                        bank_id=campaign.bank_id or branch_bank or old_bank,
+                        generation=campaign.new_generation,
+                        reason=CardApplication.Reason.GENERATION,
+                        delivery=delivery,
+                        outlet=outlet,
+                        created_by=actor,
+                    )
+                    for person_id, _old, old_bank in rows
+                )
+                cards = Card.objects.bulk_create(
+                    Card(
+                        person_id=app.person_id,
+                        bank_id=app.bank_id,
+                        generation=campaign.new_generation,
+                        application=app,
+                        replaces_id=old_card,
+                    )
+                    for app, (_person, old_card, _bank) in zip(apps, rows, strict=True)
+                )
+                audit_record_many(
+                    actor=actor,
+                    action=card_actions.CARD_APPLY,
+                    object_type="cards.card",
+                    rows=(
+                        {
+                            "object_id": card.pk,
+                            "object_repr": "",
+                            "new": {
+                                "application": card.application_id,
+                                "bank": card.bank_id,
+                                "delivery": delivery,
+                                "generation": campaign.new_generation,
+                                "campaign": campaign.pk,
+                                "phase": phase.pk,
+                                "replaces": card.replaces_id,
+                            },
+                        }
+                        for card in cards
+                    ),
+                    reason=f"{campaign.name} {phase}",
+                )
+        except IntegrityError:
+            # Somebody applied for one of these people at a window meanwhile: the constraint held.
+            raise StateError(
+                "批量申领期间有人员已在窗口申领新卡，请重新办理（已申领的人员会自动跳过）"
+            ) from None
+        made += len(rows)
+        if progress is not None:
+            progress.advance(made, f"已申领 {made} 张新卡")
+    return made
+
+
+# ---------------------------------------------------------------- after the transition end
+
+
+@dataclass
+class CancelResult:
+    cancelled: int = 0
+    # old cards the table does not let us cancel (e.g. temporarily lost): a clerk handles them one by one
+    left: int = 0
+
+
+def campaign_old_cards_cancel(*, campaign: Campaign, actor: Any) -> CancelResult:
+    """注销原卡: once the transition period is over, every old card of the campaign's members that the
+    transition table lets go to 已注销 is cancelled, set-based, with one audit row per card."""
+    from shebao.cards import actions as card_actions
+    from shebao.cards.services import CANCELLABLE_STATES
+
+    _require(actor, "campaign.manage", "您的角色不能组织换卡")
+    _require(actor, "card.cancel", "您的角色不能注销社保卡")
+    _require_campaign_scope(actor, campaign)
+    if campaign.state != Campaign.State.CLOSED:
+        raise StateError(f"过渡期（至{campaign.transition_end:%Y年%m月%d日}）结束并办理结束后，才能注销原卡")
+    # Only cards already in the holder's hands or lost; an old-generation application is not ours to end.
+    states = [s for s in CANCELLABLE_STATES if s in (CardState.ISSUED, CardState.FORMALLY_LOST)]
+    old_cards = Card.objects.filter(
+        pk__in=CampaignMember.objects.filter(campaign=campaign).values("old_card_id")
+    )
+    result = CancelResult(left=old_cards.filter(state__in=LIVE_STATES).exclude(state__in=states).count())
+    reason = f"{campaign.name}过渡期结束，原卡注销"
+    for state in states:
+        ids = list(old_cards.filter(state=state).order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            with transaction.atomic():
+                moved = Card.objects.filter(pk__in=chunk, state=state).update(
+                    state=CardState.CANCELLED, updated_at=timezone.now()
+                )
+                if moved != len(chunk):
+                    raise StateError("注销期间有原卡状态被他人修改，请重新办理（已注销的卡会自动跳过）")
+                audit_record_many(
+                    actor=actor,
+                    action=card_actions.CARD_CANCEL,
+                    object_type="cards.card",
+                    rows=(
+                        {"object_id": pk, "old": {"state": state}, "new": {"state": CardState.CANCELLED}}
+                        for pk in chunk
+                    ),
+                    reason=reason,
+                )
+            result.cancelled += len(chunk)
+    return result

@@ -27,14 +27,18 @@ from shebao.campaigns.links import (
     card_account_offers_pending,
 )
 from shebao.campaigns.services import (
+    APPLY_INLINE_LIMIT,
     campaign_close,
     campaign_create,
+    campaign_old_cards_cancel,
     medical_transfer_approve,
     medical_transfer_reject,
     medical_transfer_request,
     members_assign,
     parse_units,
+    phase_applications_create,
     phase_create,
+    phase_members_to_apply,
 )
 from shebao.core.errors import DomainError, PermissionDenied, ValidationError
 from shebao.orgs.selectors import outlets_visible_to
@@ -85,6 +89,12 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 due = campaign_close(campaign=campaign, actor=request.user)
                 messages.success(request, f"过渡期已结束；仍有 {due} 张原卡未注销，应予注销")
                 return redirect("campaigns:detail", campaign.pk)
+            if request.POST.get("action") == "cancel_old":
+                result = campaign_old_cards_cancel(campaign=campaign, actor=request.user)
+                messages.success(request, f"已注销 {result.cancelled} 张原卡")
+                if result.left:
+                    messages.warning(request, f"另有 {result.left} 张原卡处于临时挂失等状态，需逐张处理")
+                return redirect("campaigns:detail", campaign.pk)
             if form.is_valid():
                 data = form.cleaned_data
                 phase = phase_create(
@@ -99,7 +109,7 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"已新建阶段：{phase}")
                 return redirect("campaigns:detail", campaign.pk)
         except DomainError as exc:
-            if request.POST.get("action") == "close":
+            if request.POST.get("action") in ("close", "cancel_old"):
                 messages.error(request, exc.message)
                 return redirect("campaigns:detail", campaign.pk)
             _form_error(form, exc)
@@ -130,6 +140,8 @@ def phase_view(request: HttpRequest, pk: int) -> HttpResponse:
                     for ssn, why in result.refused[:50]:
                         messages.warning(request, f"{ssn}：{why}")
                     return redirect("campaigns:phase", phase.pk)
+            elif action == "apply":
+                return _phase_apply(request, phase)
             elif action == "transfer":
                 form = TransferRequestForm(request.POST)
                 if form.is_valid():
@@ -141,6 +153,8 @@ def phase_view(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     messages.error(request, "请填写医保个人账户余额")
                 return redirect("campaigns:phase", phase.pk)
+        except PermissionDenied:
+            raise
         except DomainError as exc:
             if action == "assign":
                 _form_error(assign_form, exc)
@@ -159,8 +173,37 @@ def phase_view(request: HttpRequest, pk: int) -> HttpResponse:
             "units": phase.units.order_by("code"),
             "can_manage": request.user.can("campaign.manage"),  # type: ignore[union-attr]
             "can_request": request.user.can("campaign.transfer_request"),  # type: ignore[union-attr]
+            "to_apply": phase_members_to_apply(phase).count(),
         },
     )
+
+
+def _phase_apply(request: HttpRequest, phase: Any) -> HttpResponse:
+    """Small phases are applied for at once; a large one goes to a background job with a progress page."""
+    from shebao.campaigns import jobs
+    from shebao.jobs.services import job_start
+
+    if not request.user.can("campaign.manage"):  # type: ignore[union-attr]
+        raise PermissionDenied("您的角色不能组织换卡")
+    pending = phase_members_to_apply(phase).count()
+    if pending == 0:
+        messages.info(request, "本阶段人员均已申领新卡，无需再申领")
+        return redirect("campaigns:phase", phase.pk)
+    if pending > APPLY_INLINE_LIMIT:
+        job = job_start(
+            kind=jobs.PHASE_APPLY,
+            actor=request.user,
+            title=f"换代批量申领：{phase.campaign.name} {phase}",
+            params={"phase_id": phase.pk},
+        )
+        messages.success(request, f"共 {pending} 人待申领，已提交后台任务 #{job.pk}")
+        return redirect("jobs:detail", job.pk)
+    made = phase_applications_create(phase=phase, actor=request.user)
+    messages.success(
+        request,
+        f"已为本阶段 {made} 人申领第{phase.campaign.new_generation}代社保卡，可在制卡管理中生成制卡文件",
+    )
+    return redirect("campaigns:phase", phase.pk)
 
 
 @requires("campaign.view")
