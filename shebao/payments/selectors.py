@@ -3,7 +3,7 @@ failed lines are also visible to a unit or township clerk for their own people (
 
 from __future__ import annotations
 
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 
 from shebao.accounts.roles import CENTRE_ROLES
 from shebao.core.errors import PermissionDenied
@@ -112,27 +112,57 @@ def overpayments_visible_to(user, *, state: str = "") -> QuerySet[Overpayment]: 
     return qs.order_by("state", "-created_at", "-id")
 
 
-def certification_list(user, *, period: int, status: str, ahead: int = 2):  # type: ignore[no-untyped-def]
+def certification_people(  # type: ignore[no-untyped-def]
+    user,
+    *,
+    period: int,
+    status: str,
+    ahead: int = 2,
+    township_id: int | None = None,
+    employer_id: int | None = None,
+):
     """Recipients of monthly benefits, in the user's scope, who are overdue (suspended for want of a
-    certification) or due: not certified in time for the end of `period` + `ahead` months."""
+    certification) or due: not certified in time for the end of `period` + `ahead` months. Optionally
+    those of one township or one unit (an id outside the scope simply finds nobody)."""
     from shebao.core.values.period import next_period, period_of
     from shebao.payments.services import certification_threshold
 
     base = persons_visible_to(user).filter(death_date__isnull=True)
+    if township_id:
+        base = base.filter(township_id=township_id)
+    if employer_id:
+        base = base.filter(employer_id=employer_id)
     live = Entitlement.objects.filter(person=OuterRef("pk"), benefit_type__kind=BenefitType.Kind.MONTHLY)
     if status == "overdue":
-        qs = base.filter(Exists(live.filter(state=Entitlement.State.SUSPENDED, reason="1201")))
-    else:
-        threshold = certification_threshold(next_period(period, ahead))
-        qs = base.filter(
-            Exists(live.filter(state=Entitlement.State.ACTIVE, from_period__lt=period_of(threshold)))
-        ).exclude(Exists(Certification.objects.filter(person=OuterRef("pk"), certified_on__gte=threshold)))
+        return base.filter(Exists(live.filter(state=Entitlement.State.SUSPENDED, reason="1201")))
+    threshold = certification_threshold(next_period(period, ahead))
+    return base.filter(
+        Exists(live.filter(state=Entitlement.State.ACTIVE, from_period__lt=period_of(threshold)))
+    ).exclude(Exists(Certification.objects.filter(person=OuterRef("pk"), certified_on__gte=threshold)))
+
+
+def certification_list(user, *, period: int, status: str, ahead: int = 2, **where):  # type: ignore[no-untyped-def]
+    """The people of `certification_people`, with their last certification, by township and unit."""
+    qs = certification_people(user, period=period, status=status, ahead=ahead, **where)
     qs = qs.annotate(last_certified=Max("certifications__certified_on"))
     return (
         qs.select_related("employer", "township")
         .order_by("township__code", "employer__code", "ssn")
         .distinct()
     )
+
+
+def certification_counts(user, *, period: int, status: str, by: str, ahead: int = 2) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    """How many people are due (or overdue) per township (`by="township"`) or per unit (`by="employer"`),
+    most first; people without one are counted under id None."""
+    if by not in ("township", "employer"):
+        raise ValueError(by)
+    qs = certification_people(user, period=period, status=status, ahead=ahead)
+    rows = qs.order_by().values_list(f"{by}_id", f"{by}__name").annotate(n=Count("pk"))
+    return [
+        {"id": pk, "name": name or "", "n": n}
+        for pk, name, n in sorted(rows, key=lambda r: (-r[2], r[1] or ""))
+    ]
 
 
 def certification_history(person) -> QuerySet[Certification]:  # type: ignore[no-untyped-def]

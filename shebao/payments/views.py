@@ -506,8 +506,19 @@ def _certification_page(request: HttpRequest, form, **extra) -> HttpResponse:  #
 
     today = timezone.localdate()
     status = "overdue" if request.GET.get("status") == "overdue" else "due"
-    qs = selectors.certification_list(request.user, period=period_of(today), status=status)
+    period = period_of(today)
+    where = {
+        f"{key}_id": int(request.GET[key])
+        for key in ("township", "employer")
+        if request.GET.get(key, "").isdigit()
+    }
+    qs = selectors.certification_list(request.user, period=period, status=status, **where)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    counts = {
+        by: selectors.certification_counts(request.user, period=period, status=status, by=by)
+        for by in ("township", "employer")
+    }
+    filtered = "".join(f"&{key[:-3]}={value}" for key, value in where.items())
     ninety = (
         today.replace(year=today.year - 90)
         if not (today.month == 2 and today.day == 29)
@@ -522,7 +533,10 @@ def _certification_page(request: HttpRequest, form, **extra) -> HttpResponse:  #
             "page_obj": page,
             "status": status,
             "form": form,
-            "querystring": f"status={status}",
+            "querystring": f"status={status}{filtered}",
+            "by_township": counts["township"],
+            "by_employer": counts["employer"],
+            "where": where,
             "import_form": extra.pop("import_form", None) or CertificationImportForm(),
             **extra,
         },
