@@ -4,12 +4,13 @@ mismatch through the whitelist, and pay it in a second batch, with reconciliatio
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shebao.payments.models import Payroll
+from shebao.payments.models import NameWhitelist, Payroll
 from tests.browser.conftest import login
 from tests.factories import PASSWORD
 from tests.payments.factories import return_bytes
@@ -32,7 +33,8 @@ def approve(pg: Any, payroll: Payroll) -> None:
     login(pg, "supervisor", PASSWORD)
     open_payroll(pg, payroll)
     pg.click("#approve-btn")
-    assert "发放表已复核" in pg.inner_text("body")
+    body = pg.inner_text("body")
+    assert "发放表已复核" in body and BALANCED in body
     logout(pg)
 
 
@@ -62,7 +64,8 @@ def test_it_walks_a_payroll_through_a_failure_and_a_second_payment(
     login(pg, "clerk", PASSWORD)
     open_payroll(pg, payroll)
     pg.click("#file-btn")
-    assert "代发文件已生成" in pg.inner_text("body")
+    body = pg.inner_text("body")
+    assert "代发文件已生成" in body and BALANCED in body
     file_a = payroll.bank_files.get(bank=world.bank_a)
     with pg.expect_download() as info:
         pg.click(f"#file-table tr:has-text('{file_a.batch_no}') >> text=下载")
@@ -72,7 +75,8 @@ def test_it_walks_a_payroll_through_a_failure_and_a_second_payment(
     ret_a, ret_b = tmp_path / "a.txt", tmp_path / "b.txt"
     ret_a.write_bytes(return_bytes(file_a, failures={1: "name_mismatch"}))
     ret_b.write_bytes(return_bytes(payroll.bank_files.get(bank=world.bank_b)))
-    assert "成功0笔，失败1笔" in upload(pg, ret_a)
+    body = upload(pg, ret_a)
+    assert "成功0笔，失败1笔" in body and BALANCED in body
     body = upload(pg, ret_b)
     assert "已对账" in body and "50.00%" in body and BALANCED in body
     if SHOTS:
@@ -87,6 +91,7 @@ def test_it_walks_a_payroll_through_a_failure_and_a_second_payment(
     pg.fill("input[name=note]", "本人持身份证核实")
     pg.click("#resolve-form button[type=submit]")
     assert "待二次支付" in pg.inner_text("body")
+    assert NameWhitelist.objects.filter(person=world.person_a, spelling="王晓明").exists()
     pg.click("#repayment-form button[type=submit]")
     body = pg.inner_text("body")
     assert "二次支付" in body and "王晓明" in body and "2,345.60" in body
@@ -98,9 +103,20 @@ def test_it_walks_a_payroll_through_a_failure_and_a_second_payment(
     login(pg, "clerk", PASSWORD)
     open_payroll(pg, batch)
     pg.click("#file-btn")
+    assert BALANCED in pg.inner_text("body")
     second = tmp_path / "second.txt"
     second.write_bytes(return_bytes(batch.bank_files.get()))
     body = upload(pg, second)
     assert "已对账" in body and "100.00%" in body and BALANCED in body
     pg.click("text=支付失败与二次支付")
     assert "二次支付：已发放" in pg.inner_text("body")
+
+    # The first payroll still balances to the fen: its failed line stays failed, the money went in
+    # the second batch, and together they paid every yuan that was due.
+    open_payroll(pg, payroll)
+    body = pg.inner_text("body")
+    assert "已对账" in body and BALANCED in body
+    paid = sum(
+        (line.amount for p in (payroll, batch) for line in p.lines.filter(state="paid")), Decimal("0.00")
+    )
+    assert paid == Decimal("4145.60")
