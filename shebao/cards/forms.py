@@ -291,3 +291,16 @@ class DisposalForm(forms.Form):
         super().__init__(*args, **kwargs)
         if outlets is not None:
             self.fields["outlet"].queryset = outlets  # type: ignore[attr-defined]
+
+
+class ActivationFileForm(forms.Form):
+    file = forms.FileField(
+        label="金融功能激活报送文件",
+        help_text="xlsx 或 csv，表头须含：卡号、社会保障号码、激活日期（可另含：姓名、激活网点）",
+    )
+
+    def clean_file(self):  # type: ignore[no-untyped-def]
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError("只能读入 xlsx 或 csv 文件")
+        return f

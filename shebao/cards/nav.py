@@ -10,6 +10,7 @@ SECTIONS = [
             NavItem("配送交接", "cards:shipments", "card.stock"),
             NavItem("网点库存", "cards:stock", "card.stock"),
             NavItem("领卡通知", "cards:notices", "card.notice"),
+            NavItem("金融激活报送", "cards:activations", "card.activate_financial"),
             NavItem("单位集中领卡", "cards:collective", "card.issue"),
             NavItem("本单位集中领卡", "cards:unit_handovers", "card.unit_handout"),
             NavItem("进村发放", "cards:village", "card.village"),

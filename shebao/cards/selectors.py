@@ -571,3 +571,17 @@ def settled_handovers_to_activate(user: Any, outlet: Outlet) -> list[dict[str, A
         .order_by("handover_id")
     )
     return [dict(r) for r in rows]
+
+
+def reported_activations(user: Any) -> QuerySet[Card]:
+    """Cards whose financial activation the user's bank reported by file, newest first."""
+    from shebao.cards.models import FinancialChannel
+
+    return (
+        cards_visible_to(user)
+        .filter(
+            bank_id=getattr(user, "bank_id", None) or 0, fin_activated_channel=FinancialChannel.BANK_REPORT
+        )
+        .select_related("person")
+        .order_by("-fin_activated_at", "-pk")
+    )

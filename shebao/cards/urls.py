@@ -38,4 +38,5 @@ urlpatterns = [
     path("destruction/", views.destructions_view, name="destructions"),
     path("destruction/<int:pk>/", views.destruction_detail_view, name="destruction_detail"),
     path("disposals/", views.disposals_view, name="disposals"),
+    path("activations/", views.activations_view, name="activations"),
 ]

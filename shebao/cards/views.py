@@ -550,9 +550,9 @@ def production_view(request: HttpRequest) -> HttpResponse:
     return render(request, "cards/production.html", ctx)
 
 
-def _save_upload(upload) -> Path:  # type: ignore[no-untyped-def]
-    """Keep the uploaded return file (the original is evidence); the suffix tells the reader its format."""
-    folder = Path(settings.DATA_DIR) / "cards" / "returns"
+def _save_upload(upload, kind: str = "returns") -> Path:  # type: ignore[no-untyped-def]
+    """Keep the uploaded file (the original is evidence); the suffix tells the reader its format."""
+    folder = Path(settings.DATA_DIR) / "cards" / kind
     folder.mkdir(parents=True, exist_ok=True)
     suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
     stamp = timezone.localtime().strftime("%Y%m%d%H%M%S%f")
@@ -1217,3 +1217,34 @@ def unit_handovers_view(request: HttpRequest) -> HttpResponse:
         "cards/unit_handovers.html",
         {"handovers": selectors.handovers_of_unit(request.user), "today": timezone.localdate()},
     )
+
+
+@requires("card.activate_financial")
+def activations_view(request: HttpRequest) -> HttpResponse:
+    """金融功能激活报送: the co-brand bank reads in its file of activated cards (item 11: screen or file)."""
+    from shebao.cards.activations import ActivationFileInvalid, financial_activation_import
+    from shebao.cards.forms import ActivationFileForm
+
+    form = ActivationFileForm(request.POST or None, request.FILES or None)
+    problems = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = financial_activation_import(
+                path=_save_upload(form.cleaned_data["file"], "activations"), actor=request.user
+            )
+        except PermissionDenied:
+            raise
+        except ActivationFileInvalid as exc:
+            messages.error(request, exc.message)
+            problems = exc.problems
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"已读入{result.rows}行：激活金融功能{result.activated}张，此前已激活{result.unchanged}张；"
+                "激活卡的银行账户已提交待启用为发放账户",
+            )
+            return redirect("cards:activations")
+    page = Paginator(selectors.reported_activations(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "cards/activations.html", {"form": form, "problems": problems, "page_obj": page})
