@@ -290,3 +290,134 @@ def new_beneficiaries_sweep(*, actor: Any, region_id: int, period: int) -> dict[
         if new_beneficiary_take_card(actor=actor, person_id=person_id, period=period) is not None:
             created += 1
     return {"created": created, "follow_up": len(pending) - created}
+
+
+# --- the rollout policy applied: who switches automatically ---------------------------------------
+
+
+def rollout_switches_prepare(*, actor: Any, period: int, today: Any = None) -> dict[str, int]:
+    """Apply the rollout rules (佛山): everyone the policy switches automatically at `period` (a usable,
+    activated card found by the latest comparison, the automatic conditions of a rule in force met, or their
+    own request to switch) gets a prepared change to that card account; a supervisor approves them in the
+    queue like any other. Exempt people, those who stay unless they ask, and those still waiting for a card
+    are only counted. People already on the card or with a change pending are left out; running it twice
+    prepares nothing new.
+    """
+    import datetime as dt
+
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from shebao.core.errors import StateError
+    from shebao.switching.models import RolloutRule
+    from shebao.switching.rollout import Decision
+    from shebao.switching.services import CHUNK, BankLookup, form_candidates
+
+    if not getattr(actor, "pk", None) or not actor.can("switching.change_prepare"):
+        raise PermissionDenied("您的角色不能提交发放账户变更")
+    today = today or timezone.localdate()
+    assert isinstance(today, dt.date)
+    run_id = (
+        ComparisonRun.objects.filter(region_id=actor.region_id, state=ComparisonRun.State.DONE)
+        .order_by("-finished_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if run_id is None:
+        raise StateError("请先完成一次与卡系统的比对")
+    rules = list(RolloutRule.objects.all())
+    results = (
+        ComparisonResult.objects.filter(
+            run_id=run_id,
+            klass__in=[ComparisonClass.MATCHED_ACTIVATED, ComparisonClass.MATCHED_NOT_ACTIVATED],
+            person__in=form_candidates(region_id=actor.region_id, period=period).values("pk"),
+        )
+        .select_related("person", "card_record")
+        .order_by("person_id")
+    )
+    counts = {d.value: 0 for d in Decision}
+    banks = BankLookup()
+    prepared = 0
+    try:
+        with transaction.atomic():
+            chunk: list[ComparisonResult] = []
+            for result in results.iterator(chunk_size=CHUNK):
+                chunk.append(result)
+                if len(chunk) >= CHUNK:
+                    prepared += _prepare_chunk(chunk, rules, period, today, actor, banks, counts)
+                    chunk = []
+            prepared += _prepare_chunk(chunk, rules, period, today, actor, banks, counts)
+    except IntegrityError:
+        raise StateError("部分人员刚刚已有待复核的账户变更，请稍后重新生成") from None
+    return {"prepared": prepared, **counts}
+
+
+def _prepare_chunk(
+    chunk: list[ComparisonResult],
+    rules: list[Any],
+    period: int,
+    today: Any,
+    actor: Any,
+    banks: Any,
+    counts: dict[str, int],
+) -> int:
+    from collections import defaultdict
+
+    from shebao.switching.models import SwitchPreference
+    from shebao.switching.rollout import Decision, card_facts, person_facts, switch_decision
+
+    if not chunk:
+        return 0
+    ids = [r.person_id for r in chunk]
+    categories: dict[int, list[str]] = defaultdict(list)
+    for pid, category in PersonCategory.objects.filter(person_id__in=ids).values_list(
+        "person_id", "category"
+    ):
+        categories[pid].append(category)
+    wishes: dict[int, str] = {}
+    for pid, choice in (
+        SwitchPreference.objects.filter(person_id__in=ids)
+        .order_by("person_id", "-asked_on", "-id")
+        .values_list("person_id", "choice")
+    ):
+        wishes.setdefault(pid, choice)
+    changes: list[AccountChange] = []
+    for result in chunk:
+        record = result.card_record
+        decision, _reason = switch_decision(
+            person_facts(result.person, categories[result.person_id]),
+            card_facts(record),
+            rules,
+            wishes.get(result.person_id),
+            period=period,
+        )
+        counts[decision.value] += 1
+        if decision != Decision.SWITCH or record is None or not record.bank_account:
+            continue
+        bank = banks.find(code=record.bank_code)
+        changes.append(
+            AccountChange(
+                person_id=result.person_id,
+                bank=bank,
+                bank_name=bank.name if bank else "",
+                account_no=record.bank_account,
+                account_name=result.person.name[:50],
+                submitted_on=today,
+                prepared_by=actor,
+            )
+        )
+    AccountChange.objects.bulk_create(changes)
+    audit_record_many(
+        actor=actor,
+        action=actions.CHANGE_PREPARE,
+        object_type="people.person",
+        rows=(
+            {
+                "object_id": c.person_id,
+                "object_repr": c.account_name,
+                "new": {"account_no": c.account_no, "account_name": c.account_name, "rollout": period},
+            }
+            for c in changes
+        ),
+    )
+    return len(changes)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail_view, name="run"),
     path("runs/<int:pk>/rerun/", views.run_rerun_view, name="run_rerun"),
     path("rules/", views.rule_list_view, name="rules"),
+    path("rules/apply/", views.rollout_apply_view, name="rollout_apply"),
     path("preferences/", views.preference_view, name="preferences"),
     path("forms/", views.form_list_view, name="forms"),
     path("forms/mine/", views.my_forms_view, name="my_forms"),

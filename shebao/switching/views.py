@@ -204,6 +204,25 @@ def rule_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_POST
+@requires("switching.change_prepare")
+def rollout_apply_view(request: HttpRequest) -> HttpResponse:
+    """按推进规则切换: prepare the automatic switches of this period for the supervisors' queue."""
+    from shebao.switching.automatic import rollout_switches_prepare
+    from shebao.switching.rollout import Decision
+
+    try:
+        outcome = rollout_switches_prepare(actor=request.user, period=period_of(timezone.localdate()))
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        messages.error(request, exc.message)
+    else:
+        others = "，".join(f"{d.label} {outcome[d.value]} 人" for d in Decision if d != Decision.SWITCH)
+        messages.success(request, f"已按推进规则提交 {outcome['prepared']} 人的账户切换，待复核；{others}")
+    return redirect("switching:rules")
+
+
 @requires("switching.rules_view")
 def preference_view(request: HttpRequest) -> HttpResponse:
     """本人申请: a person asks to switch or to stay; the page shows what the policy now decides for them."""
