@@ -122,6 +122,7 @@ class ApplyForm(forms.Form):
     )
     mail_address = forms.CharField(label="邮寄地址", max_length=200, required=False)
     mail_phone = forms.CharField(label="收件电话", max_length=30, required=False)
+    photo = forms.FileField(label="相片", help_text="现场采集的本人近期免冠相片（jpg 或 png）")
 
     def __init__(self, *args, outlets=None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -198,6 +198,8 @@ class CardApplication(models.Model):
     )
     mail_address = models.CharField("邮寄地址", max_length=200, blank=True)
     mail_phone = models.CharField("收件电话", max_length=30, blank=True)
+    # 采集的相片 (personal data: served only to who may see the card, never from a public media URL)
+    photo = models.FileField("相片", upload_to="cards/photos/%Y/%m/", blank=True)
     state = models.CharField("状态", max_length=12, choices=State.choices, default=State.ACCEPTED)
     failure_stage = models.CharField("失败环节", max_length=20, choices=FailureStage.choices, blank=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)

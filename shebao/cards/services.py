@@ -320,8 +320,14 @@ def card_apply(
     mail_phone: str = "",
     reason: str = CardApplication.Reason.NEW,
     replaces: Card | None = None,
+    photo: Any = None,
+    photo_from: CardApplication | None = None,
 ) -> Card:
-    """Accept an application at a window and open the card in state 已申领."""
+    """Accept an application at a window and open the card in state 已申领.
+
+    `photo` is the upload taken at the window (jpg or png, checked by its bytes); a replacement card
+    reuses the photo of the application it replaces (`photo_from`).
+    """
     if not persons_visible_to(actor).filter(pk=person.pk).exists():
         raise PermissionDenied("该人员不在您的管辖范围内")
     if person.is_deceased:
@@ -347,6 +353,8 @@ def card_apply(
             raise ValidationError("请填写预留代办人姓名", field="agent_name")
         if agent_relation not in CardApplication.Relation.values:
             raise ValidationError("请选择代办人与申领人的关系", field="agent_relation")
+    if photo is not None:
+        _check_photo(photo)
     live = Card.objects.filter(person=person, generation=generation, state__in=LIVE_STATES).first()
     if live is not None:
         raise StateError(
@@ -367,8 +375,12 @@ def card_apply(
                 outlet=outlet,
                 mail_address=mail_address.strip(),
                 mail_phone=mail_phone.strip(),
+                photo=photo_from.photo.name if photo_from is not None and photo_from.photo else "",
                 created_by=actor,
             )
+            if photo is not None:
+                suffix = Path(photo.name).suffix.lower()
+                application.photo.save(f"{application.pk}{suffix}", photo, save=True)
             card = Card.objects.create(
                 person=person, bank=bank, generation=generation, application=application, replaces=replaces
             )
@@ -381,6 +393,7 @@ def card_apply(
                     "bank": bank.code,
                     "delivery": delivery,
                     "generation": generation,
+                    "photo": bool(application.photo),
                 },
             )
     except IntegrityError:
@@ -389,6 +402,26 @@ def card_apply(
             f"{person.name}已有一张有效的{Generation(generation).label}社保卡，不能重复申领"
         ) from None
     return card
+
+
+def _check_photo(upload: Any) -> None:
+    """A photo is a jpg or png by its own bytes, not by the name it came with, within the size limit."""
+    from shebao.cards.conf import liveness_max_bytes
+
+    accepted = _PROOF_TYPES["photo"]
+    suffix = Path(getattr(upload, "name", "") or "").suffix.lower()
+    if suffix not in accepted:
+        raise ValidationError("相片只能是 jpg 或 png 文件", field="photo")
+    size = int(getattr(upload, "size", 0) or 0)
+    if size == 0:
+        raise ValidationError("上传的相片是空的", field="photo")
+    if size > liveness_max_bytes("photo"):
+        raise ValidationError(f"相片不能超过{liveness_max_bytes('photo') // 1024 // 1024}MB", field="photo")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(sig) for sig in accepted[suffix]):
+        raise ValidationError(f"相片内容与扩展名{suffix}不符，请上传原始照片", field="photo")
 
 
 def application_resubmit(*, application: CardApplication, actor: Any) -> Card:
@@ -1145,6 +1178,7 @@ def card_replace(
             mail_phone=previous.mail_phone if previous else "",
             reason=CardApplication.Reason.REPLACEMENT,
             replaces=old,
+            photo_from=previous,
             actor=actor,
         )
     return new

@@ -20,6 +20,7 @@ urlpatterns = [
     path("closings/", views.closing_list_view, name="closings"),
     path("recalls/errors/print/", views.error_list_print_view, name="error_list_print"),
     path("apply/", views.card_apply_view, name="apply"),
+    path("applications/<int:pk>/photo/", views.application_photo_view, name="application_photo"),
     path("production/", views.production_view, name="production"),
     path("production/<int:pk>/file/", views.production_file_view, name="production_file"),
     path("shipments/", views.shipment_list_view, name="shipments"),

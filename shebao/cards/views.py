@@ -470,7 +470,12 @@ def card_apply_view(request: HttpRequest) -> HttpResponse:
     from shebao.people.selectors import persons_visible_to
 
     outlets = outlets_visible_to(request.user).order_by("code")
-    form = ApplyForm(request.POST or None, outlets=outlets, initial={"ssn": request.GET.get("ssn", "")})
+    form = ApplyForm(
+        request.POST or None,
+        request.FILES or None,
+        outlets=outlets,
+        initial={"ssn": request.GET.get("ssn", "")},
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         person = persons_visible_to(request.user).filter(ssn=d["ssn"].strip().upper()).first()
@@ -489,6 +494,7 @@ def card_apply_view(request: HttpRequest) -> HttpResponse:
                     agent_relation=d["agent_relation"],
                     mail_address=d["mail_address"],
                     mail_phone=d["mail_phone"],
+                    photo=d["photo"],
                     actor=request.user,
                 )
             except PermissionDenied:
@@ -1248,3 +1254,17 @@ def activations_view(request: HttpRequest) -> HttpResponse:
             return redirect("cards:activations")
     page = Paginator(selectors.reported_activations(request.user), 30).get_page(request.GET.get("page"))
     return render(request, "cards/activations.html", {"form": form, "problems": problems, "page_obj": page})
+
+
+@requires("card.view")
+def application_photo_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The photo taken at the window, only to who may see the applicant."""
+    application = selectors.application_get(request.user, pk)
+    if not application.photo:
+        raise Http404("该申领没有相片")
+    try:
+        fh = application.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404("相片文件已不存在") from None
+    suffix = Path(application.photo.name).suffix.lower()
+    return FileResponse(fh, content_type="image/png" if suffix == ".png" else "image/jpeg")

@@ -15,6 +15,7 @@ from tests.cards.test_production import HEAD, good_row
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def _csv(rows) -> SimpleUploadedFile:  # type: ignore[no-untyped-def]
@@ -37,9 +38,14 @@ def test_it_applies_produces_ships_receives_and_issues_through_the_pages(client,
             "generation": 3,
             "delivery": "outlet_pickup",
             "outlet": world.outlet_a.pk,
+            "photo": SimpleUploadedFile("相片.jpg", b"\xff\xd8\xff\xe0" + b"0" * 64),
         },
     )
     card = Card.objects.get(person=world.person_a)
+    assert card.application.photo
+    photo = client.get(reverse("cards:application_photo", args=[card.application_id]))
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    b"".join(photo.streaming_content)
     assert resp.status_code == 302 and card.state == CardState.APPLIED
 
     client.post(reverse("cards:production"), {"step": "write", "fmt": "xlsx"})
