@@ -302,6 +302,14 @@ def notices_visible_to(user: Any) -> QuerySet[Notice]:
     )
 
 
+def start_page_notices(user: Any) -> list[Notice]:
+    """The live notices a unit or township clerk sees on their start page (the centre manages them on the
+    notices page instead)."""
+    if user.role not in (Role.UNIT_CLERK, Role.TOWNSHIP_CLERK):
+        return []
+    return list(notices_visible_to(user)[:5])
+
+
 def person_decision(user: Any, person: Any, *, period: int) -> tuple[str, str]:
     """What the rollout policy decides for one person now: rules, their latest request and the card the
     latest comparison found (only a matched card counts)."""

@@ -64,7 +64,13 @@ def home(request: AuthedRequest) -> HttpResponse:
         ],
     }
     jobs = jobs_visible_to(user)[:5] if user.role in CENTRE_ROLES else []
-    return render(request, "web/home.html", {"stats": stats, "chart": chart, "jobs": jobs})
+    from shebao.switching.selectors import start_page_notices
+
+    return render(
+        request,
+        "web/home.html",
+        {"stats": stats, "chart": chart, "jobs": jobs, "switching_notices": start_page_notices(user)},
+    )
 
 
 # What the holder should do next, by the state of a card.

@@ -112,6 +112,14 @@ def test_it_walks_the_township_flow(run_page: Any, transactional_db: Any, world:
     villager = beneficiary(
         PersonFactory(region=world.region, employer=None, township=world.town_a, name="乡甲")
     )
+    PaymentAccount.objects.create(
+        person=villager,
+        account_no="6217000000000000077",
+        account_name="乡甲",
+        kind="passbook",
+        valid_from=201001,
+        source="import",
+    )
     photo = tmp_path / "card.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32)
     scan = tmp_path / "盖章.pdf"
@@ -137,6 +145,12 @@ def test_it_walks_the_township_flow(run_page: Any, transactional_db: Any, world:
         page.click("text=账户变更复核")
         page.click("button:has-text('通过')")
         assert "已复核通过：乡甲" in page.inner_text("body")
-        assert AccountChange.objects.get().payment_account.person == villager
+        change = AccountChange.objects.get()
+        assert change.payment_account.person == villager
+        start = next_period(period_of(change.submitted_on))  # the card pays from next month
+        assert (change.valid_from, account_effective(villager.pk, start).account_no) == (start, NEW_ACCOUNT)
+        assert (
+            account_effective(villager.pk, period_of(change.submitted_on)).source == "import"
+        )  # old row stays
 
     run_page(steps)
