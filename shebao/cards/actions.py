@@ -109,3 +109,6 @@ LABELS.update(
         CARD_NOTICE_RESEND: "重新发送领卡通知",
     }
 )
+
+CARD_ERROR_HANDOVER = "card.error_handover"
+LABELS[CARD_ERROR_HANDOVER] = "信息有误卡移交人社部门"

@@ -16,6 +16,7 @@ from shebao.cards.models import (
     CardLocation,
     CardMovement,
     CardNotice,
+    CardState,
     Shipment,
     UnitHandover,
     VaultClosing,
@@ -302,13 +303,23 @@ def vault_cards_for(user: Any, outlet: Outlet) -> QuerySet[Card]:
     return qs.select_related("person", "bank").order_by("box_position", "card_no")
 
 
-def error_recalls(user: Any) -> QuerySet:
+def error_recalls(user: Any, *, batch: str = "", awaiting: bool = False) -> QuerySet:
+    """Error cards recalled at the user's locations: all of them, those of one hand-over batch to the
+    centre (附件4 as signed), or those still waiting at an outlet to be handed over."""
     from shebao.cards.models import CardRecall
 
-    return (
-        CardRecall.objects.filter(kind=CardRecall.Kind.ERROR, location__in=locations_visible_to(user))
-        .select_related("card", "card__person", "card__bank", "location")
-        .order_by("location__name", "recalled_at")
+    qs = CardRecall.objects.filter(kind=CardRecall.Kind.ERROR, location__in=locations_visible_to(user))
+    if batch:
+        qs = qs.filter(card__movements__batch_ref=batch, card__movements__kind=CardMovement.Kind.HANDED_OVER)
+    elif awaiting:
+        outlets = locations_visible_to(user).filter(kind=CardLocation.Kind.OUTLET)
+        qs = qs.filter(
+            location__kind=CardLocation.Kind.OUTLET,
+            card__state=CardState.RECALLED,
+            card_id__in=card_ids_in_stock(outlets.values("pk")),
+        )
+    return qs.select_related("card", "card__person", "card__bank", "location").order_by(
+        "location__name", "recalled_at"
     )
 
 

@@ -1301,6 +1301,84 @@ def card_recall(
     return recall
 
 
+def error_cards_handover(*, outlet: Outlet, handed_over_by: str, received_by: str, actor: Any) -> str:
+    """信息有误人员清单 (附件4): the outlet hands its recalled error cards to the centre with the list.
+
+    Every error card still in the outlet's custody leaves it (ledger `handed_over`) and enters the
+    centre's vault (`received`), with one audit row per card. Returns the batch reference that the
+    printed list carries.
+    """
+    from shebao.cards.models import CardRecall
+
+    if not handed_over_by.strip() or not received_by.strip():
+        raise ValidationError("交接双方的姓名都要填写", field="received_by")
+    _require_outlet_scope(actor, outlet)
+    centre = centre_location(actor_region(actor))
+    now = timezone.now()
+    batch = f"附件4-{outlet.code}-{timezone.localtime(now):%Y%m%d%H%M%S}"
+    with transaction.atomic():
+        location = outlet_location(outlet)
+        ids = list(
+            CardRecall.objects.filter(
+                kind=CardRecall.Kind.ERROR,
+                location=location,
+                card__state=CardState.RECALLED,
+                card_id__in=card_ids_in_stock([location.pk]),
+            ).values_list("card_id", flat=True)
+        )
+        if not ids:
+            raise ValidationError(f"“{outlet.name}”没有待移交的信息有误卡")
+        cards = _lock_cards(ids)
+        user = actor if getattr(actor, "pk", None) else None
+        giver, taker = handed_over_by.strip()[:50], received_by.strip()[:50]
+        CardMovement.objects.bulk_create(
+            [
+                *(
+                    CardMovement(
+                        card=c,
+                        location=location,
+                        kind=CardMovement.Kind.HANDED_OVER,
+                        custodian=giver,
+                        counterparty=f"{centre.name} {taker}"[:100],
+                        batch_ref=batch,
+                        at=now,
+                        actor=user,
+                    )
+                    for c in cards
+                ),
+                *(
+                    CardMovement(
+                        card=c,
+                        location=centre,
+                        kind=CardMovement.Kind.RECEIVED,
+                        custodian=taker,
+                        counterparty=f"{outlet.name} {giver}"[:100],
+                        batch_ref=batch,
+                        at=now,
+                        actor=user,
+                    )
+                    for c in cards
+                ),
+            ]
+        )
+        audit_record_many(
+            actor=actor,
+            action=actions.CARD_ERROR_HANDOVER,
+            object_type="cards.card",
+            rows=(
+                {
+                    "object_id": c.pk,
+                    "object_repr": str(c.card_no),
+                    "old": {"location": location.name},
+                    "new": {"location": centre.name},
+                }
+                for c in cards
+            ),
+            reason=batch,
+        )
+    return batch
+
+
 # ---------------------------------------------------------------- monthly vault closing (月清月结)
 
 

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -30,7 +31,15 @@ from shebao.cards.forms import (
     VaultCountForm,
 )
 from shebao.cards.importers import ReturnFileInvalid
-from shebao.cards.models import CARD_TRANSITIONS, CardIssue, CardNotice, CardState, LivenessProof, MailState
+from shebao.cards.models import (
+    CARD_TRANSITIONS,
+    CardIssue,
+    CardMovement,
+    CardNotice,
+    CardState,
+    LivenessProof,
+    MailState,
+)
 from shebao.cards.services import (
     CANCELLABLE_STATES,
     LossKind,
@@ -649,14 +658,59 @@ def shipment_print_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @requires("card.recall")
 def error_list_print_view(request: HttpRequest) -> HttpResponseBase:
-    """信息有误人员清单 (附件4): error cards recalled at the user's locations, for hand-over to the centre."""
-    recalls = selectors.error_recalls(request.user)
+    """信息有误人员清单 (附件4): the error cards waiting at the user's outlets, handed to the centre
+    with the list; after the hand-over the page prints that batch (?batch=)."""
+    from urllib.parse import urlencode
+
+    from shebao.cards.services import error_cards_handover
+
+    if request.method == "POST":
+        outlet = _outlet_of(request)
+        if outlet is None:
+            messages.error(request, "请选择移交信息有误卡的网点")
+            return redirect("cards:error_list_print")
+        try:
+            batch = error_cards_handover(
+                outlet=outlet,
+                handed_over_by=request.POST.get("handed_over_by", ""),
+                received_by=request.POST.get("received_by", ""),
+                actor=request.user,
+            )
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("cards:error_list_print")
+        messages.success(request, "已将信息有误卡移交人社部门，请打印清单由双方签字")
+        return redirect(reverse("cards:error_list_print") + "?" + urlencode({"batch": batch}))
+    batch = request.GET.get("batch", "")[:60]
+    recalls = selectors.error_recalls(request.user, batch=batch, awaiting=not batch)
     if request.GET.get("format") == "xlsx":
         from shebao.cards.exporters import ErrorListExporter
 
         exporter = ErrorListExporter(recalls, full_ids=request.user.sees_full_ids)  # type: ignore[union-attr]
         return exporter.xlsx_response(f"信息有误人员清单_{timezone.localdate():%Y%m%d}.xlsx")
-    return render(request, "cards/print_error_list.html", {"recalls": recalls})
+    handover = None
+    if batch:
+        handover = (
+            CardMovement.objects.filter(
+                batch_ref=batch, kind=CardMovement.Kind.HANDED_OVER, card__recall__in=recalls
+            )
+            .select_related("location")
+            .first()
+        )
+    return render(
+        request,
+        "cards/print_error_list.html",
+        {
+            "recalls": recalls,
+            "batch": batch,
+            "handover": handover,
+            "outlets": outlets_visible_to(request.user).order_by("code")
+            if getattr(request.user, "outlet", None) is None
+            else None,
+        },
+    )
 
 
 # ---------------------------------------------------------------- notifying holders
