@@ -16,6 +16,9 @@ class CampaignsConfig(AppConfig):
             links,
         )
         from shebao.campaigns.permissions import register
+        from shebao.campaigns.services import on_social_function_enabled
+        from shebao.cards.signals import social_function_enabled
 
         register()
         links.register()
+        social_function_enabled.connect(on_social_function_enabled, dispatch_uid="campaigns.medical_transfer")

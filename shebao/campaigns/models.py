@@ -3,8 +3,9 @@
 A campaign replaces one generation of cards with the next in a region. It runs in phases by month and
 target group; people are assigned to one phase each. The old card keeps working until the campaign's
 transition end date, then it is expected to be cancelled. When the new card's social function is
-enabled, the old card's medical-account balance moves to the new card and the old card's medical
-function stops: a clerk records the balance, a supervisor confirms it (maker-checker).
+enabled (any channel), the old card's medical function stops and a balance transfer is opened in the
+same transaction; the medical system's balance completes it after commit. Where the medical system has
+no balance, a clerk records it and a supervisor confirms it (maker-checker).
 """
 
 from __future__ import annotations
@@ -125,16 +126,23 @@ class CampaignMember(models.Model):
 
 
 class MedicalTransfer(models.Model):
-    """The old card's medical-account balance moving to the new card (maker-checker).
+    """The old card's medical-account balance moving to the new card.
 
-    On approval the balance is on the new card and the old card's medical function has stopped; both
-    facts are recorded here and in the audit log. The old card's bank account keeps working.
+    Opened automatically when the new card's social function is enabled: from then on the old card's
+    medical function has stopped (`old_medical_stopped_at`). The balance comes from the medical system
+    (`source` 医保系统, straight to done) or, where the system has none, from a clerk and a supervisor
+    (pending → requested → done; a rejected entry is recorded again as a new row).
     """
 
     class State(models.TextChoices):
+        PENDING = "pending", "待录入余额"
         REQUESTED = "requested", "待复核"
         DONE = "done", "已转移"
         REJECTED = "rejected", "已退回"
+
+    class Source(models.TextChoices):
+        MEDICAL_SYSTEM = "medical_system", "医保系统"
+        CLERK = "clerk", "经办录入"
 
     member = models.ForeignKey(CampaignMember, on_delete=models.PROTECT, related_name="transfers")
     old_card = models.ForeignKey(
@@ -143,9 +151,13 @@ class MedicalTransfer(models.Model):
     new_card = models.ForeignKey(
         "cards.Card", on_delete=models.PROTECT, related_name="+", verbose_name="新卡"
     )
-    amount = models.DecimalField("医保个人账户余额", max_digits=12, decimal_places=2)
+    amount = models.DecimalField("医保个人账户余额", max_digits=12, decimal_places=2, null=True, blank=True)
+    source = models.CharField("余额来源", max_length=20, choices=Source.choices, blank=True)
     state = models.CharField("状态", max_length=10, choices=State.choices, default=State.REQUESTED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Null when the social function was enabled by a system actor (a file, a job).
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     requested_at = models.DateTimeField("登记时间")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -162,21 +174,26 @@ class MedicalTransfer(models.Model):
             # One open or completed transfer per person and campaign; a rejected one may be redone.
             models.UniqueConstraint(
                 fields=["member"],
-                condition=Q(state__in=["requested", "done"]),
+                condition=Q(state__in=["pending", "requested", "done"]),
                 name="medical_transfer_one_live",
             ),
             models.CheckConstraint(name="medical_transfer_amount_not_negative", condition=Q(amount__gte=0)),
             models.CheckConstraint(
+                name="medical_transfer_amount_unless_pending",
+                condition=Q(state="pending") | Q(amount__isnull=False),
+            ),
+            models.CheckConstraint(
                 name="medical_transfer_done_is_stopped",
-                condition=~Q(state="done") | Q(old_medical_stopped_at__isnull=False),
+                condition=~Q(state__in=["pending", "done"]) | Q(old_medical_stopped_at__isnull=False),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.member.person} {self.amount}"
+        return f"{self.member.person} {self.amount if self.amount is not None else self.get_state_display()}"
 
 
 MEDICAL_TRANSFER_TRANSITIONS: dict[str, frozenset[str]] = {
+    MedicalTransfer.State.PENDING: frozenset({MedicalTransfer.State.REQUESTED, MedicalTransfer.State.DONE}),
     MedicalTransfer.State.REQUESTED: frozenset({MedicalTransfer.State.DONE, MedicalTransfer.State.REJECTED}),
     MedicalTransfer.State.DONE: frozenset(),
     MedicalTransfer.State.REJECTED: frozenset(),

@@ -4,6 +4,7 @@ writes its audit rows in one transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from shebao.orgs.models import Bank, Employer, Outlet
 from shebao.orgs.selectors import region_ids_under
 
 _CHUNK = 2000
+
+logger = logging.getLogger("shebao.campaigns")
 
 # The old card is "in the holder's hands" in these states; only such a card is replaced by a campaign.
 HELD_STATES = (CardState.ISSUED, CardState.TEMPORARILY_LOST)
@@ -308,6 +311,12 @@ def _refusals(wanted: list[str], campaign: Campaign, phase: CampaignPhase) -> li
 
 # ---------------------------------------------------------------- medical-account balance transfer
 
+_LIVE_TRANSFER_STATES = (
+    MedicalTransfer.State.PENDING,
+    MedicalTransfer.State.REQUESTED,
+    MedicalTransfer.State.DONE,
+)
+
 
 def new_card_of(member: CampaignMember) -> Card | None:
     """The member's newest card of the campaign's new generation whose social function is enabled."""
@@ -322,10 +331,132 @@ def new_card_of(member: CampaignMember) -> Card | None:
     )
 
 
+def on_social_function_enabled(
+    sender: Any, *, card: Card, actor: Any, at: dt.datetime, **kwargs: Any
+) -> None:
+    """Receiver of `shebao.cards.signals.social_function_enabled` (connected in `CampaignsConfig.ready`)."""
+    medical_transfer_open(card=card, actor=actor, at=at)
+
+
+def medical_transfer_open(*, card: Card, actor: Any, at: dt.datetime) -> MedicalTransfer | None:
+    """文登: 二代卡社保功能启用后，原一代卡医保个人账户余额自动转到二代卡上，一代卡医保功能自动失效.
+
+    Called inside the transaction that enables `card`'s social function, whatever the channel. If the
+    holder is a member of a campaign whose new generation is `card`'s, the old card's medical function
+    stops now and a transfer is opened, both audited; the balance is asked of the medical system after
+    commit (`medical_transfer_fetch`). It runs in the activation's transaction on purpose: a new card
+    enabled while the old one still spends the same medical account must never be committed, so a
+    failure here fails the activation. Returns None (and writes nothing) for a person who is not a
+    member, or whose transfer is already open or done: enabling twice, or enabling a replacement of
+    the new card, moves nothing twice.
+    """
+    member = (
+        CampaignMember.objects.select_for_update(of=("self",))
+        .select_related("campaign", "old_card")
+        .filter(person_id=card.person_id, campaign__new_generation=card.generation)
+        .order_by("-pk")
+        .first()
+    )
+    if member is None or member.transfers.filter(state__in=_LIVE_TRANSFER_STATES).exists():
+        return None
+    user = actor if getattr(actor, "pk", None) else None
+    transfer = MedicalTransfer.objects.create(
+        member=member,
+        old_card_id=member.old_card_id,
+        new_card=card,
+        amount=None,
+        state=MedicalTransfer.State.PENDING,
+        requested_by=user,
+        requested_at=at,
+        old_medical_stopped_at=at,
+    )
+    audit_record(
+        actor=actor,
+        action=actions.MEDICAL_TRANSFER_OPEN,
+        obj=transfer,
+        new={"person": member.person_id, "old_card": member.old_card_id, "new_card": card.pk},
+        reason=member.campaign.name,
+    )
+    audit_record(
+        actor=actor,
+        action=actions.OLD_CARD_MEDICAL_STOP,
+        obj=member.old_card,
+        old={"medical_function": "active"},
+        new={"medical_function": "stopped", "balance_moves_to": card.card_no, "at": at},
+        reason=f"{member.campaign.name}：新卡人社功能已启用",
+    )
+    transaction.on_commit(lambda: medical_transfer_fetch(transfer_id=transfer.pk))
+    return transfer
+
+
+def medical_transfer_fetch(*, transfer_id: int) -> MedicalTransfer:
+    """Ask the medical system for the balance of a pending transfer; with a figure the transfer is done.
+
+    An outside call, so it runs after commit and never fails the activation: no figure, or a failing
+    system, leaves the transfer pending for a clerk. Running it again changes nothing once it is done.
+    """
+    from shebao.campaigns.medical import MedicalSystemError, get_source
+
+    transfer = MedicalTransfer.objects.select_related("member__person", "old_card", "new_card").get(
+        pk=transfer_id
+    )
+    if transfer.state != MedicalTransfer.State.PENDING:
+        return transfer
+    try:
+        source = get_source()
+        raw = source.balance(
+            person_ssn=transfer.member.person.ssn,
+            old_card_no=transfer.old_card.card_no or "",
+            new_card_no=transfer.new_card.card_no or "",
+        )
+    except MedicalSystemError as exc:
+        logger.warning("余额转移#%s：医保系统未返回余额（%s），待经办录入", transfer.pk, exc)
+        return transfer
+    if raw is None:
+        return transfer
+    if not isinstance(raw, Decimal):
+        # A float from a careless interface would be off by fractions of a fen: refuse it.
+        logger.warning("余额转移#%s：医保系统返回的余额不是 Decimal（%r），待经办录入", transfer.pk, raw)
+        return transfer
+    try:
+        amount = parse_amount(raw)
+    except ValidationError as exc:
+        logger.warning("余额转移#%s：医保系统返回的余额无效（%s），待经办录入", transfer.pk, exc.message)
+        return transfer
+    with transaction.atomic():
+        now = timezone.now()
+        changed = MedicalTransfer.objects.filter(pk=transfer.pk, state=MedicalTransfer.State.PENDING).update(
+            state=MedicalTransfer.State.DONE,
+            amount=amount,
+            source=MedicalTransfer.Source.MEDICAL_SYSTEM,
+            decided_at=now,
+        )
+        if changed != 1:  # a clerk entered it meanwhile
+            transfer.refresh_from_db()
+            return transfer
+        audit_record(
+            actor=source.name,
+            action=actions.MEDICAL_TRANSFER_FROM_SYSTEM,
+            obj=transfer,
+            old={"state": MedicalTransfer.State.PENDING},
+            new={
+                "state": MedicalTransfer.State.DONE,
+                "amount": amount,
+                "from_card": transfer.old_card.card_no,
+                "to_card": transfer.new_card.card_no,
+            },
+        )
+    transfer.state, transfer.amount, transfer.decided_at = MedicalTransfer.State.DONE, amount, now
+    transfer.source = MedicalTransfer.Source.MEDICAL_SYSTEM
+    return transfer
+
+
 def medical_transfer_request(*, member: CampaignMember, amount: str | Decimal, actor: Any) -> MedicalTransfer:
-    """Maker: record the old card's medical-account balance to move to the new card.
+    """Maker: record the balance the medical system does not have, for a supervisor to confirm.
 
     Only once the new card's social function is enabled (文登: 二代卡社保功能启用后……自动转到二代卡上).
+    Fills the pending transfer opened at the activation; without one (an earlier entry was rejected, or
+    the card was enabled before the person joined the campaign) a new transfer is recorded.
     """
     _require(actor, "campaign.transfer_request", "您的角色不能登记医保个人账户余额转移")
     _require_campaign_scope(actor, member.campaign)
@@ -335,24 +466,48 @@ def medical_transfer_request(*, member: CampaignMember, amount: str | Decimal, a
         raise StateError(
             f"{member.person.name}的第{member.campaign.new_generation}代社保卡尚未启用人社功能，不能转移医保个人账户余额"
         )
+    now = timezone.now()
     try:
         with transaction.atomic():
-            transfer = MedicalTransfer.objects.create(
-                member=member,
-                old_card_id=member.old_card_id,
-                new_card=new_card,
-                amount=value,
-                requested_by=actor,
-                requested_at=timezone.now(),
-            )
+            CampaignMember.objects.select_for_update().filter(pk=member.pk).first()
+            live = member.transfers.filter(state__in=_LIVE_TRANSFER_STATES).first()
+            if live is not None and live.state != MedicalTransfer.State.PENDING:
+                raise StateError("该人员已有待复核或已完成的余额转移")
+            if live is not None:
+                MedicalTransfer.objects.filter(pk=live.pk, state=MedicalTransfer.State.PENDING).update(
+                    state=MedicalTransfer.State.REQUESTED,
+                    amount=value,
+                    source=MedicalTransfer.Source.CLERK,
+                    requested_by=actor,
+                    requested_at=now,
+                )
+                transfer = MedicalTransfer.objects.get(pk=live.pk)
+            else:
+                stopped = (
+                    member.transfers.exclude(old_medical_stopped_at=None)
+                    .values_list("old_medical_stopped_at", flat=True)
+                    .first()
+                )
+                transfer = MedicalTransfer.objects.create(
+                    member=member,
+                    old_card_id=member.old_card_id,
+                    new_card=new_card,
+                    amount=value,
+                    source=MedicalTransfer.Source.CLERK,
+                    requested_by=actor,
+                    requested_at=now,
+                    old_medical_stopped_at=stopped,
+                )
             audit_record(
                 actor=actor,
                 action=actions.MEDICAL_TRANSFER_REQUEST,
                 obj=transfer,
+                old={"state": MedicalTransfer.State.PENDING} if live is not None else None,
                 new={
+                    "state": MedicalTransfer.State.REQUESTED,
                     "person": member.person_id,
                     "old_card": member.old_card_id,
-                    "new_card": new_card.pk,
+                    "new_card": transfer.new_card_id,
                     "amount": value,
                 },
             )
@@ -372,10 +527,8 @@ def _lock_transfer(transfer: MedicalTransfer, actor: Any) -> MedicalTransfer:
 
 
 def medical_transfer_approve(*, transfer: MedicalTransfer, actor: Any) -> MedicalTransfer:
-    """Checker: the balance is now on the new card and the old card's medical function stops.
-
-    Both facts are written (the transfer row and one audit row each) in one transaction.
-    """
+    """Checker: the balance is now on the new card, and the old card's medical function has stopped
+    (at the activation; a transfer recorded without one stops it now). One transaction, audited."""
     _require(actor, "campaign.transfer_approve", "只有中心复核员可以复核余额转移")
     with transaction.atomic():
         transfer = _lock_transfer(transfer, actor)
@@ -385,13 +538,16 @@ def medical_transfer_approve(*, transfer: MedicalTransfer, actor: Any) -> Medica
             transfer.state,
             MedicalTransfer.State.DONE,
         )
+        if transfer.state != MedicalTransfer.State.REQUESTED:
+            raise StateError("该余额转移尚未登记余额，请先由经办人录入")
         if transfer.requested_by_id == actor.pk:
             raise PermissionDenied("登记人不能复核自己登记的余额转移")
         now = timezone.now()
+        stopped = transfer.old_medical_stopped_at or now
         changed = MedicalTransfer.objects.filter(
             pk=transfer.pk, state=MedicalTransfer.State.REQUESTED
         ).update(
-            state=MedicalTransfer.State.DONE, decided_by=actor, decided_at=now, old_medical_stopped_at=now
+            state=MedicalTransfer.State.DONE, decided_by=actor, decided_at=now, old_medical_stopped_at=stopped
         )
         if changed != 1:
             raise StateError("该余额转移已被他人处理，请刷新后重试")
@@ -407,16 +563,17 @@ def medical_transfer_approve(*, transfer: MedicalTransfer, actor: Any) -> Medica
                 "to_card": transfer.new_card.card_no,
             },
         )
-        audit_record(
-            actor=actor,
-            action=actions.OLD_CARD_MEDICAL_STOP,
-            obj=transfer.old_card,
-            old={"medical_function": "active"},
-            new={"medical_function": "stopped", "balance_moved_to": transfer.new_card.card_no},
-            reason=str(transfer.member.campaign),
-        )
+        if transfer.old_medical_stopped_at is None:
+            audit_record(
+                actor=actor,
+                action=actions.OLD_CARD_MEDICAL_STOP,
+                obj=transfer.old_card,
+                old={"medical_function": "active"},
+                new={"medical_function": "stopped", "balance_moved_to": transfer.new_card.card_no},
+                reason=str(transfer.member.campaign),
+            )
         transfer.state, transfer.decided_by, transfer.decided_at = MedicalTransfer.State.DONE, actor, now
-        transfer.old_medical_stopped_at = now
+        transfer.old_medical_stopped_at = stopped
     return transfer
 
 

@@ -57,6 +57,7 @@ from shebao.cards.selectors import (
     cards_visible_to,
     locations_visible_to,
 )
+from shebao.cards.signals import social_function_enabled
 from shebao.core.errors import PermissionDenied, StateError, ValidationError
 from shebao.core.values.bank import parse_card_no
 from shebao.core.values.names import names_equal, normalize_name
@@ -1031,6 +1032,7 @@ def _activate_social(card: Card, *, channel: str, place: str, actor: Any, at: dt
         obj=card,
         new={"channel": channel, "place": place, "at": at},
     )
+    social_function_enabled.send(sender=Card, card=card, actor=actor, at=at, channel=channel)
     return True
 
 
