@@ -117,7 +117,12 @@ def phase_progress(campaign: Campaign) -> list[dict[str, Any]]:
 def phase_members(phase: CampaignPhase) -> QuerySet[CampaignMember]:
     """The members of a phase, each with its flags and the id of its open transfer (for the page)."""
     open_transfer = MedicalTransfer.objects.filter(
-        member_id=OuterRef("pk"), state__in=[MedicalTransfer.State.REQUESTED, MedicalTransfer.State.DONE]
+        member_id=OuterRef("pk"),
+        state__in=[
+            MedicalTransfer.State.PENDING,
+            MedicalTransfer.State.REQUESTED,
+            MedicalTransfer.State.DONE,
+        ],
     ).order_by("-pk")
     flags = _member_flags(phase.campaign)
     flags.pop("old_live")
