@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from shebao.accounts.roles import CENTRE_ROLES
@@ -34,6 +35,9 @@ from shebao.orgs.selectors import region_ids_under
 _NOT_PRODUCED = (CardState.APPLIED, CardState.IN_PRODUCTION, CardState.PRODUCTION_FAILED)
 # The holder has the card (lost or not): it counts as issued.
 ISSUED_STATES = (CardState.ISSUED, CardState.TEMPORARILY_LOST, CardState.FORMALLY_LOST)
+# The old cards the transition-end cancellation cancels in bulk; other live ones (a temporary loss, which
+# the holder may still lift) are handled card by card from the card's page.
+OLD_CARD_BULK_CANCEL_STATES = (CardState.ISSUED, CardState.FORMALLY_LOST)
 
 
 def campaigns_visible_to(user: Any) -> QuerySet[Campaign]:
@@ -112,6 +116,52 @@ def phase_progress(campaign: Campaign) -> list[dict[str, Any]]:
             total[name] += row[name]
         rows.append(row)
     return [*rows, {"phase": None, **total}]
+
+
+@dataclass(frozen=True)
+class TransferSummary:
+    done: int
+    amount: Decimal
+    pending: int
+    requested: int
+
+
+def campaign_transfer_summary(campaign: Campaign) -> TransferSummary:
+    """Balance transfers of a campaign: how many moved and how much (summed from the rows), how many wait."""
+    State = MedicalTransfer.State
+    got = MedicalTransfer.objects.filter(member__campaign=campaign).aggregate(
+        done=Count("pk", filter=Q(state=State.DONE)),
+        amount=Sum("amount", filter=Q(state=State.DONE)),
+        pending=Count("pk", filter=Q(state=State.PENDING)),
+        requested=Count("pk", filter=Q(state=State.REQUESTED)),
+    )
+    return TransferSummary(
+        done=got["done"],
+        amount=got["amount"] or Decimal("0.00"),
+        pending=got["pending"],
+        requested=got["requested"],
+    )
+
+
+def campaign_transfers_recent(campaign: Campaign, limit: int = 20) -> list[MedicalTransfer]:
+    """The latest balance transfers of a campaign, newest first (for the campaign page)."""
+    return list(
+        MedicalTransfer.objects.filter(member__campaign=campaign)
+        .exclude(state=MedicalTransfer.State.REJECTED)
+        .select_related("member__person", "member__phase", "old_card", "new_card")
+        .order_by("-requested_at", "-pk")[:limit]
+    )
+
+
+def campaign_old_cards_left(campaign: Campaign) -> QuerySet[CampaignMember]:
+    """Members whose old card is still live but not one the bulk cancellation takes (e.g. temporarily
+    lost): after the transition end a clerk handles each on the card's page."""
+    return (
+        CampaignMember.objects.filter(campaign=campaign, old_card__state__in=LIVE_STATES)
+        .exclude(old_card__state__in=OLD_CARD_BULK_CANCEL_STATES)
+        .select_related("person", "old_card", "phase")
+        .order_by("person__ssn")
+    )
 
 
 def phase_members(phase: CampaignPhase) -> QuerySet[CampaignMember]:

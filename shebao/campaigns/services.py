@@ -731,6 +731,7 @@ class CancelResult:
 def campaign_old_cards_cancel(*, campaign: Campaign, actor: Any) -> CancelResult:
     """注销原卡: once the transition period is over, every old card of the campaign's members that the
     transition table lets go to 已注销 is cancelled, set-based, with one audit row per card."""
+    from shebao.campaigns.selectors import OLD_CARD_BULK_CANCEL_STATES
     from shebao.cards import actions as card_actions
     from shebao.cards.services import CANCELLABLE_STATES
 
@@ -740,7 +741,7 @@ def campaign_old_cards_cancel(*, campaign: Campaign, actor: Any) -> CancelResult
     if campaign.state != Campaign.State.CLOSED:
         raise StateError(f"过渡期（至{campaign.transition_end:%Y年%m月%d日}）结束并办理结束后，才能注销原卡")
     # Only cards already in the holder's hands or lost; an old-generation application is not ours to end.
-    states = [s for s in CANCELLABLE_STATES if s in (CardState.ISSUED, CardState.FORMALLY_LOST)]
+    states = [s for s in CANCELLABLE_STATES if s in OLD_CARD_BULK_CANCEL_STATES]
     old_cards = Card.objects.filter(
         pk__in=CampaignMember.objects.filter(campaign=campaign).values("old_card_id")
     )

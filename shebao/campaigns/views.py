@@ -120,8 +120,16 @@ def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "rows": selectors.phase_progress(campaign),
             "columns": selectors.PHASE_COLUMNS,
+            "transfer_summary": selectors.campaign_transfer_summary(campaign),
+            "transfers": selectors.campaign_transfers_recent(campaign),
+            "left_members": (
+                selectors.campaign_old_cards_left(campaign)[:200]
+                if campaign.state == campaign.State.CLOSED
+                else []
+            ),
             "form": form,
             "can_manage": can_manage,
+            "can_approve": request.user.can("campaign.transfer_approve"),  # type: ignore[union-attr]
         },
     )
 
