@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -124,3 +126,35 @@ def test_a_clerk_takes_an_activated_card_account_for_payments(client, world):
     assert "已登记为发放账户" in page.content.decode()
     account = PaymentAccount.objects.get(account_no=card.bank_account)
     assert (account.valid_from, account.kind) == (202407, "card")
+
+
+def test_it_lists_the_old_cards_the_transition_end_could_not_cancel_with_a_link_to_each(
+    client, world, old_cards
+):
+    from shebao.campaigns.services import campaign_close, campaign_create, members_assign, phase_create
+
+    campaign = campaign_create(
+        name="二代社保卡集中换发", transition_end=dt.date(2018, 12, 31), actor=world.centre_clerk
+    )
+    phase = phase_create(
+        campaign=campaign, month=201806, group="custodial", outlet=world.outlet_a, actor=world.centre_clerk
+    )
+    members_assign(phase=phase, ssns=[world.person_a.ssn, world.person_b.ssn], actor=world.centre_clerk)
+    lost, held = old_cards
+    Card.objects.filter(pk=lost.pk).update(state=CardState.TEMPORARILY_LOST)
+    client.force_login(world.centre_clerk)
+    assert (
+        'id="left-old-cards"'
+        not in client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    )
+
+    campaign_close(campaign=campaign, actor=world.centre_clerk)
+    response = client.post(
+        reverse("campaigns:detail", args=[campaign.pk]), {"action": "cancel_old"}, follow=True
+    )
+
+    page = response.content.decode()
+    assert "已注销 1 张原卡" in page and "另有 1 张原卡处于临时挂失等状态" in page
+    assert 'id="left-old-cards"' in page and "临时挂失" in page
+    assert reverse("cards:detail", args=[lost.pk]) in page
+    assert reverse("cards:detail", args=[held.pk]) not in page
