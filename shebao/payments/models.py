@@ -266,7 +266,10 @@ class PaymentLine(models.Model):
         PAID = "paid", "已发放"
         FAILED = "failed", "发放失败"
 
-    payroll = models.ForeignKey(Payroll, on_delete=models.PROTECT, related_name="lines")
+    # No single-column index on payroll, bank_file or original: line_payroll_bank_state_idx,
+    # line_unique_seq_in_file and line_repaid_once lead with them. Every index is rewritten for every
+    # line the filing numbers (a changed indexed column rules out PostgreSQL's HOT update).
+    payroll = models.ForeignKey(Payroll, on_delete=models.PROTECT, related_name="lines", db_index=False)
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="payment_lines")
     benefit_type = models.ForeignKey(BenefitType, on_delete=models.PROTECT, related_name="+")
     period = models.PositiveIntegerField("待遇所属期")
@@ -286,7 +289,7 @@ class PaymentLine(models.Model):
     failure_code = models.CharField("失败原因", max_length=20, choices=FailureReason.choices, blank=True)
     failure_text = models.CharField("银行返回说明", max_length=200, blank=True)
     bank_file = models.ForeignKey(
-        BankFile, null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+        BankFile, null=True, blank=True, on_delete=models.PROTECT, related_name="lines", db_index=False
     )
     seq = models.PositiveIntegerField("文件序号", null=True, blank=True)
     # Set when the pre-flight paid the line into the person's previous account (new card not usable).
@@ -298,6 +301,7 @@ class PaymentLine(models.Model):
         on_delete=models.PROTECT,
         related_name="repayments",
         verbose_name="原明细",
+        db_index=False,
     )
 
     class Meta:

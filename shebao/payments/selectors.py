@@ -63,7 +63,13 @@ def failed_lines_visible_to(user, *, reason: str = "") -> QuerySet[PaymentLine]:
             state=PaymentLine.State.FAILED, person__in=persons_visible_to(user).values("pk")
         )
         .select_related(
-            "person", "bank", "payroll__benefit_type", "person__employer", "person__township", "resolution"
+            "person",
+            "bank",
+            "payroll__benefit_type",
+            "person__employer",
+            "person__township",
+            "resolution",
+            "switch_failure",  # the switching app's case for a failed payment into a switched account
         )
         .prefetch_related("repayments")
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from itertools import chain
-from typing import Any
+from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Value
@@ -79,6 +79,8 @@ from shebao.people.models import PaymentAccount, Person
 from shebao.people.selectors import account_effective
 
 CHUNK = 1000
+# A bank file re-rendered for a download stays in memory up to this size, then moves to disk.
+SPOOL_IN_MEMORY = 1024 * 1024
 LS = PaymentLine.State
 
 
@@ -590,26 +592,49 @@ def bank_file_render(bank_file: BankFile, out: io.BufferedIOBase | io.BytesIO) -
         return layout.render_records(header, records, out)  # type: ignore[arg-type]
 
 
+def bank_file_spool(bank_file: BankFile) -> IO[bytes]:
+    """The file re-rendered into a temporary file, checked against the hash recorded when it was made,
+    and rewound. The whole file is checked before a byte of it is handed out; memory stays flat."""
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
+    try:
+        bank_file_render(bank_file, spool)  # type: ignore[arg-type]
+        spool.seek(0)
+        hashed = hashlib.sha256()
+        while chunk := spool.read(1024 * 1024):
+            hashed.update(chunk)
+        if hashed.hexdigest() != bank_file.sha256:
+            raise ReconciliationError(
+                f"代发文件{bank_file.batch_no}的内容与生成时不一致，已停止下载，请联系系统管理员"
+            )
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
 def bank_file_bytes(bank_file: BankFile) -> bytes:
     """The file's bytes, re-rendered and checked against the hash recorded when it was made."""
-    buf = io.BytesIO()
-    bank_file_render(bank_file, buf)
-    data = buf.getvalue()
-    if hashlib.sha256(data).hexdigest() != bank_file.sha256:
-        raise ReconciliationError(
-            f"代发文件{bank_file.batch_no}的内容与生成时不一致，已停止下载，请联系系统管理员"
-        )
-    return data
+    with bank_file_spool(bank_file) as spool:
+        return spool.read()
 
 
-def bank_file_download(*, bank_file: BankFile, actor) -> bytes:  # type: ignore[no-untyped-def]
+def bank_file_download(*, bank_file: BankFile, actor) -> IO[bytes]:  # type: ignore[no-untyped-def]
+    """The checked file, rewound, for streaming to the clerk (the caller closes it); the download is audited."""
     _require(actor, "payroll.download")
-    data = bank_file_bytes(bank_file)
-    with transaction.atomic():
-        audit_record(
-            actor=actor, action=actions.BANK_FILE_DOWNLOAD, obj=bank_file, new={"sha256": bank_file.sha256}
-        )
-    return data
+    spool = bank_file_spool(bank_file)
+    try:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action=actions.BANK_FILE_DOWNLOAD,
+                obj=bank_file,
+                new={"sha256": bank_file.sha256},
+            )
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 class _HashWriter:
@@ -771,9 +796,13 @@ def _check_return(bank_file: BankFile, header, items) -> _Checked:  # type: igno
         .annotate(fen=Cast(Round(F("amount") * 100), output_field=BigIntegerField()))
         .values_list("seq", "fen", "account_no")
     )
-    for seq, fen, account_no in lines.iterator(chunk_size=10_000):
-        if seq is not None and 0 < seq < size:
-            sent_fen[seq], sent_account[seq] = fen, account_no
+    # Plain tuples from a (server-side on PostgreSQL) cursor: no converters, no row objects.
+    sql, params = lines.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        for seq, fen, account_no in chain.from_iterable(iter(partial(cursor.fetchmany, 10_000), [])):
+            if seq is not None and 0 < seq < size:
+                sent_fen[seq], sent_account[seq] = fen, account_no
     seen = bytearray(size)
     failures: dict[tuple[str, str], list[int]] = defaultdict(list)
     n = ok_n = 0

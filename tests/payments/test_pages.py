@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from shebao.payments.models import PaymentLine, Payroll
+from shebao.payments.services import bank_file_bytes
 from tests.factories import PASSWORD, AccountFactory
 from tests.payments.factories import approved, filed, generate, return_bytes
 
@@ -86,10 +87,9 @@ def test_a_clerk_files_and_downloads_the_bank_file(client, pay, world):
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="{bank_file.batch_no}.txt"'
-    assert (
-        response.content.startswith(f"H|{bank_file.batch_no}|".encode())
-        and "王小明".encode("gbk") in response.content
-    )
+    content = b"".join(response.streaming_content)  # streamed, not held in memory
+    assert content == bank_file_bytes(bank_file)
+    assert content.startswith(f"H|{bank_file.batch_no}|".encode()) and "王小明".encode("gbk") in content
     assert (
         _client(client, world.auditor)
         .get(reverse("payments:bank_file_download", args=[bank_file.pk]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ class Command(BaseCommand):
                 files = list(payroll.bank_files.all())
             for bank_file in files:
                 path = out / f"{bank_file.batch_no}.{get_layout(bank_file.layout).extension}"
-                path.write_bytes(bank_file_download(bank_file=bank_file, actor=user))
+                with bank_file_download(bank_file=bank_file, actor=user) as spool, path.open("wb") as f:
+                    shutil.copyfileobj(spool, f)
                 self.stdout.write(
                     f"{path}  {bank_file.control_count}笔 {bank_file.control_total}元  {bank_file.sha256}"
                 )
