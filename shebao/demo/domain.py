@@ -27,7 +27,7 @@ from shebao.accounts.models import User
 from shebao.accounts.roles import Role
 from shebao.core.errors import DomainError
 from shebao.core.values.bank import luhn_check_digit, make_card_uid
-from shebao.core.values.period import period_of, prev_period
+from shebao.core.values.period import next_period, period_of, prev_period
 from shebao.orgs.models import Outlet, Region
 from shebao.people.models import BenefitCategory, PaymentAccount, Person, PersonCategory
 
@@ -96,6 +96,8 @@ def seed_domain(*, region: Region, as_of: dt.date, seed: int) -> dict[str, int]:
         created.update(_cards(region, as_of, rng, clerk))
         created.update(_entitlements(region, as_of, rng, clerk))
     created.update(_payrolls(region, as_of, clerk, supervisor))
+    with transaction.atomic():
+        created.update(_campaign(region, as_of, clerk))
     return created
 
 
@@ -150,7 +152,7 @@ def _cards(region: Region, as_of: dt.date, rng: random.Random, clerk: User) -> d
             Card(
                 person_id=pid,
                 bank_id=bank_id,
-                generation=3 if issue and issue.year >= 2020 else 2,
+                generation=3 if issue and issue.year >= 2024 else 2,
                 state=state,
                 card_no=f"Y{n:08d}" if produced else None,
                 card_uid=make_card_uid(region.code[:6], n) if produced else "",
@@ -295,3 +297,59 @@ def _payrolls(region: Region, as_of: dt.date, clerk: User, supervisor: User) -> 
     payroll_generate(region=region, period=this_period, benefit_type=pension, actor=clerk)
     lines = sum(p.lines.count() for p in Payroll.objects.filter(region=region))
     return {"发放表 payrolls": 2, "发放明细 payment lines": lines, "代发文件 bank files": len(files)}
+
+
+def _campaign(region: Region, as_of: dt.date, clerk: User) -> dict[str, int]:
+    """A third-generation replacement campaign (文登 style): this month the demo unit clerk's unit collects
+    its retirees' new cards as a unit (applications made, waiting for the factory); next month the sweep."""
+    from shebao.campaigns.models import TargetGroup
+    from shebao.campaigns.services import (
+        campaign_create,
+        members_assign,
+        phase_applications_create,
+        phase_create,
+    )
+    from shebao.cards.models import Generation
+
+    unit_user = (
+        User.objects.filter(role=Role.UNIT_CLERK, employer__region=region, username="unit").first()
+        or User.objects.filter(role=Role.UNIT_CLERK, employer__region=region).order_by("pk").first()
+    )
+    from django.db.models import Count
+
+    from shebao.cards.models import Card
+    from shebao.orgs.models import Employer
+
+    old_holders = (
+        Card.objects.filter(generation=Generation.SECOND, state="issued", person__region=region)
+        .exclude(person__employer=None)
+        .values("person__employer")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["person__employer"]: row["n"] for row in old_holders}
+    if not counts:
+        return {}
+    # the demo unit clerk's own unit when it has second-generation holders, else the unit with the most
+    own = unit_user.employer_id if unit_user else None
+    unit_id = own if own is not None and counts.get(own) else max(counts, key=counts.__getitem__)
+    unit = Employer.objects.get(pk=unit_id)
+    campaign = campaign_create(
+        name="第三代社保卡换发",
+        transition_end=_years_later(as_of, 1),
+        actor=clerk,
+        old_generation=Generation.SECOND,
+        new_generation=Generation.THIRD,
+        note="二代卡在过渡期内继续使用；新卡社保功能启用后医保个人账户余额转入新卡",
+    )
+    this_period = period_of(as_of)
+    proxy = phase_create(
+        campaign=campaign, month=this_period, group=TargetGroup.UNIT_PROXY, actor=clerk, units=[unit]
+    )
+    assigned = members_assign(phase=proxy, actor=clerk).assigned
+    applied = phase_applications_create(phase=proxy, actor=clerk)
+    phase_create(campaign=campaign, month=next_period(this_period), group=TargetGroup.SWEEP, actor=clerk)
+    return {
+        "换卡批次 campaigns": 1,
+        "换卡人员 campaign members": assigned,
+        "换代申领 campaign applications": applied,
+    }
