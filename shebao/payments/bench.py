@@ -17,11 +17,13 @@ the bare limit on the same database in the same run, their ratio and the peak RS
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -49,7 +51,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--persons", type=int, default=100_000, help="领取人数 recipients (100000)")
     parser.add_argument("--keep", action="store_true", help="保留测试库 keep the scratch database")
     parser.add_argument(
-        "--profile", metavar="DIR", help="把各步骤（本系统部分）的 cProfile 写入 DIR/<步骤>.prof"
+        "--profile",
+        metavar="DIR",
+        help="把各步骤（本系统部分）的 cProfile 写入 DIR/<步骤>.prof，逐条SQL耗时写入 DIR/<步骤>.sql.txt",
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
@@ -372,7 +376,7 @@ def _worker(options: Options) -> None:
     from shebao.payments.models import BankFile, BenefitType, PaymentLine, Payroll
     from shebao.payments.reconciliation import payroll_reconcile
     from shebao.payments.services import (
-        bank_file_bytes,
+        bank_file_spool,
         payroll_approve,
         payroll_file,
         payroll_generate,
@@ -413,17 +417,36 @@ def _worker(options: Options) -> None:
     def measured(name: str) -> Iterator[Callable[[], float]]:
         """Time our side of a step (and cProfile it into DIR/<name>.prof with --profile DIR)."""
         profiler = cProfile.Profile() if profile_dir else None
+        statements: dict[str, list[float]] = {}
+
+        def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent = statements.setdefault(" ".join(sql.split())[:300], [0, 0.0])
+                spent[0] += 1
+                spent[1] += time.perf_counter() - t
+
         elapsed = [0.0]
-        started = time.perf_counter()
-        if profiler is not None:
-            profiler.enable()
-        try:
-            yield lambda: elapsed[0]
-        finally:
-            elapsed[0] = time.perf_counter() - started
+        with connection.execute_wrapper(timed) if profile_dir else contextlib.nullcontext():
+            started = time.perf_counter()
             if profiler is not None:
-                profiler.disable()
-                profiler.dump_stats(str(Path(str(profile_dir)) / f"{name}.prof"))
+                profiler.enable()
+            try:
+                yield lambda: elapsed[0]
+            finally:
+                elapsed[0] = time.perf_counter() - started
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(str(Path(str(profile_dir)) / f"{name}.prof"))
+                    # Per statement: calls, seconds in execute (a server-side cursor's fetches are not in it).
+                    (Path(str(profile_dir)) / f"{name}.sql.txt").write_text(
+                        "".join(
+                            f"{int(n):6d} {secs:8.3f}s  {sql}\n"
+                            for sql, (n, secs) in sorted(statements.items(), key=lambda kv: -kv[1][1])
+                        )
+                    )
 
     # 1. generation: the bare statement first (into a throw-away payroll), then ours.
     scratch = Payroll.objects.create(
@@ -458,8 +481,9 @@ def _worker(options: Options) -> None:
     ours = took()
     step("files", ours, bare)
     with measured("download") as took:
-        for bank_file in files:  # what a download does: render again and check the hash
-            (work / f"{bank_file.batch_no}.txt").write_bytes(bank_file_bytes(bank_file))
+        for bank_file in files:  # what a download does: render again to a spool, check the hash, stream it
+            with bank_file_spool(bank_file) as spool, (work / f"{bank_file.batch_no}.txt").open("wb") as copy:
+                shutil.copyfileobj(spool, copy)
     ours = took()
     step("download", ours, bare)
 
