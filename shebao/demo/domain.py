@@ -98,6 +98,7 @@ def seed_domain(*, region: Region, as_of: dt.date, seed: int) -> dict[str, int]:
     created.update(_payrolls(region, as_of, clerk, supervisor))
     with transaction.atomic():
         created.update(_campaign(region, as_of, clerk))
+    created.update(_switching(region, as_of, clerk))
     return created
 
 
@@ -353,3 +354,31 @@ def _campaign(region: Region, as_of: dt.date, clerk: User) -> dict[str, int]:
         "换卡人员 campaign members": assigned,
         "换代申领 campaign applications": applied,
     }
+
+
+def _switching(region: Region, as_of: dt.date, clerk: User) -> dict[str, int]:
+    """The account switch under way: a comparison against shebao's own cards, this month's verification
+    forms for every unit and township with people to verify, and a notice on their start pages."""
+    from shebao.switching.cardsources import OWN_CARDS_DESCRIPTION
+    from shebao.switching.comparison import comparison_create, comparison_from_own_cards
+    from shebao.switching.models import ComparisonRun
+    from shebao.switching.services import forms_generate, notice_publish
+
+    run = comparison_create(
+        region=region,
+        source_description=OWN_CARDS_DESCRIPTION,
+        actor=clerk,
+        source_kind=ComparisonRun.Source.OWN_CARDS,
+    )
+    comparison_from_own_cards(run=run, actor=clerk)
+    forms = forms_generate(actor=clerk, period=period_of(as_of))
+    notice_publish(
+        actor=clerk,
+        title="关于做好待遇发放账户更换为社保卡账户核实工作的通知",
+        body=(
+            "请各单位、各乡镇（街道）经办员登录本系统下载本单位（本乡镇）的核实反馈表，逐人核实后于"
+            "下载次月15日前上传填好的表格及加盖公章的扫描件。已领取社保卡但未激活金融功能的人员，请提醒其"
+            "持卡和身份证到合作银行网点激活。"
+        ),
+    )
+    return {"比对批次 comparison runs": 1, "核实反馈表 verification forms": len(forms)}

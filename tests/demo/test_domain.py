@@ -72,3 +72,19 @@ def test_it_seeds_a_replacement_campaign_with_a_unit_phase_applied(seeded: None)
     # every member of the unit phase has a third-generation application waiting for the factory
     new_cards = Card.objects.filter(generation=3, person_id__in=members.values("person_id"), state="applied")
     assert new_cards.count() == members.count()
+
+
+def test_it_seeds_a_comparison_the_forms_of_this_month_and_a_notice(seeded: None) -> None:
+    from shebao.switching.models import ComparisonRun, Notice, VerificationForm, VerificationLine
+
+    run = ComparisonRun.objects.get()
+    assert run.source_kind == "own_cards"
+    forms = VerificationForm.objects.all()
+    assert forms.exists()
+    # a person with a unit is on the unit's form, one without on the township's
+    for line in VerificationLine.objects.select_related("form", "person")[:200]:
+        if line.person.employer_id:
+            assert line.form.employer_id == line.person.employer_id
+        else:
+            assert line.form.township_id == line.person.township_id
+    assert Notice.objects.count() == 1
