@@ -144,9 +144,11 @@ class ComparisonReason(models.TextChoices):
 class ComparisonResult(models.Model):
     # A run writes one row per beneficiary (millions) in one INSERT … SELECT, so this snapshot table carries
     # one index and no database FK constraints, not even to the run (PostgreSQL checks every deferred FK row
-    # at commit: 0.45 s per 100,000 rows for the run's alone). The rows are written only by
-    # comparison_execute under a lock on the run; Django still cascades deletions. The unique
-    # (run, person) index serves lookups by run.
+    # at commit: 0.45 s per 100,000 rows for the run's alone). The one index is the primary key
+    # (run, person): a surrogate id would be a second btree maintained row by row during the insert (about a
+    # quarter of its time on PostgreSQL, bench/README.md). The rows are written only by comparison_execute
+    # under a lock on the run; Django still cascades deletions.
+    pk = models.CompositePrimaryKey("run", "person")
     run = models.ForeignKey(
         ComparisonRun, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False
     )
@@ -170,9 +172,6 @@ class ComparisonResult(models.Model):
     class Meta:
         verbose_name = "比对结果"
         verbose_name_plural = "比对结果"
-        constraints = [
-            models.UniqueConstraint(fields=["run", "person"], name="comparison_result_once_per_run")
-        ]
         # No (run, klass) index: maintaining it cost more than the rest of a million-row run together
         # (bench/README.md); a class of one run is read by walking that run's unique index.
 

@@ -122,6 +122,39 @@ def test_it_reports_a_name_that_really_differs_side_by_side(world: Any, tmp_path
     assert (result.name_in_benefit, result.name_in_card) == ("王小明二", "王晓明二")
 
 
+def test_it_counts_each_class_as_stored_after_the_name_check(world: Any, tmp_path: Path) -> None:
+    spaced = _person(world, "王小明")
+    spaced_not_activated = _person(world, "李小红")
+    renamed_not_activated = _person(world, "张大伟")
+    plain = _person(world, "赵平")
+    rows = [
+        card_row(spaced, name="王 小明"),
+        card_row(spaced_not_activated, name="李\u3000小红", activated=False),
+        card_row(renamed_not_activated, name="张小伟", activated=False),
+        card_row(plain),
+    ]
+    run = _run(world, write_card_xlsx(tmp_path / "cards.xlsx", rows))
+
+    assert (_result(run, spaced).klass, _result(run, spaced).reason) == (
+        "matched_activated",
+        "name_normalised",
+    )
+    # a name equal once normalised keeps the card's own reason
+    assert (_result(run, spaced_not_activated).klass, _result(run, spaced_not_activated).reason) == (
+        "matched_not_activated",
+        "not_activated",
+    )
+    assert (_result(run, renamed_not_activated).klass, _result(run, renamed_not_activated).reason) == (
+        "not_matched",
+        "name_differs",
+    )
+    stored = {k: 0 for k in run.counts}
+    for klass in ComparisonResult.objects.filter(run=run).values_list("klass", flat=True):
+        stored[klass] += 1
+    assert run.counts == stored
+    assert run.counts["matched_activated"] == 2
+
+
 def test_it_replaces_the_previous_result_when_run_again(world: Any, tmp_path: Path) -> None:
     person = beneficiary(world.person_a)
     run = _run(world, write_card_xlsx(tmp_path / "cards.xlsx", [card_row(person)]))
