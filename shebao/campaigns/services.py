@@ -658,7 +658,13 @@ def phase_applications_create(*, phase: CampaignPhase, actor: Any, progress: Any
         progress.set_total(pending.count())
     made = 0
     while True:
-        rows = list(pending.values_list("person_id", "old_card_id", "old_card__bank_id")[:_CHUNK])
+        # The old card's application photo goes with the new one: the factory prints it again, and the
+        # retiree need not come to a window only to be photographed.
+        rows = list(
+            pending.values_list(
+                "person_id", "old_card_id", "old_card__bank_id", "old_card__application__photo"
+            )[:_CHUNK]
+        )
         if not rows:
             break
         try:
@@ -671,9 +677,10 @@ def phase_applications_create(*, phase: CampaignPhase, actor: Any, progress: Any
                         reason=CardApplication.Reason.GENERATION,
                         delivery=delivery,
                         outlet=outlet,
+                        photo=old_photo or "",
                         created_by=actor,
                     )
-                    for person_id, _old, old_bank in rows
+                    for person_id, _old, old_bank, old_photo in rows
                 )
                 cards = Card.objects.bulk_create(
                     Card(
@@ -683,7 +690,7 @@ def phase_applications_create(*, phase: CampaignPhase, actor: Any, progress: Any
                         application=app,
                         replaces_id=old_card,
                     )
-                    for app, (_person, old_card, _bank) in zip(apps, rows, strict=True)
+                    for app, (_person, old_card, _bank, _photo) in zip(apps, rows, strict=True)
                 )
                 audit_record_many(
                     actor=actor,

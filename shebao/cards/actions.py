@@ -6,6 +6,8 @@ CARD_APPLY = "card.apply"
 CARD_APPLICATION_RESUBMIT = "card.application_resubmit"
 CARD_PRODUCTION_FILE = "card.production_file"
 CARD_PRODUCTION_RETURN = "card.production_return"
+CARD_PRODUCTION_DOWNLOAD = "card.production_download"
+CARD_APPLICATION_PHOTO = "card.application_photo"
 CARD_SHIP = "card.ship"
 CARD_RECEIVE = "card.receive"
 CARD_NOTICE = "card.notice"
@@ -24,6 +26,8 @@ LABELS.update(
         CARD_APPLICATION_RESUBMIT: "制卡失败申领重新提交",
         CARD_PRODUCTION_FILE: "生成制卡文件",
         CARD_PRODUCTION_RETURN: "读入制卡回盘文件",
+        CARD_PRODUCTION_DOWNLOAD: "下载制卡文件及相片",
+        CARD_APPLICATION_PHOTO: "补采申领相片",
         CARD_SHIP: "社保卡配送交接",
         CARD_RECEIVE: "网点签收社保卡入库",
         CARD_NOTICE: "登记领卡通知",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,23 @@ from django.conf import settings
 from shebao.cards.models import Card
 from shebao.core.exporters import ListExporter
 from shebao.people.models import Sex
+
+
+def photo_entry_name(ssn: str, photo: str, taken: set[str]) -> str:
+    """The photo's path inside the production zip: `photos/<社会保障号码>.<ext>`, empty without a photo.
+
+    The factory matches photo and line by the name, so both the data file's column and the zip entry
+    come from here; `taken` keeps a second application of the same person in one batch apart.
+    """
+    if not photo:
+        return ""
+    suffix = PurePosixPath(photo).suffix.lower() or ".jpg"
+    name = f"photos/{ssn}{suffix}"
+    n = 2
+    while name in taken:
+        name, n = f"photos/{ssn}_{n}{suffix}", n + 1
+    taken.add(name)
+    return name
 
 
 class ProductionFileExporter(ListExporter):
@@ -36,14 +54,16 @@ class ProductionFileExporter(ListExporter):
             "卡代别",
             "联系电话",
             "住址",
+            "相片文件",
         ]
 
     def column_widths(self) -> Sequence[int]:
-        return [6, 10, 22, 12, 6, 12, 8, 10, 10, 20, 8, 14, 30]
+        return [6, 10, 22, 12, 6, 12, 8, 10, 10, 20, 8, 14, 30, 28]
 
     def rows(self) -> Iterable[Sequence[Any]]:
         sexes = dict(Sex.choices)
         region = settings.SHEBAO_REGION_CODE
+        taken: set[str] = set()
         for start in range(0, len(self.card_ids), 2000):
             chunk = self.card_ids[start : start + 2000]
             qs = (
@@ -62,9 +82,10 @@ class ProductionFileExporter(ListExporter):
                     "generation",
                     "person__phone",
                     "person__address",
+                    "application__photo",
                 )
             )
-            for n, (app, ssn, name, sex, birth, eth, reg, bcode, bname, gen, phone, addr) in enumerate(
+            for n, (app, ssn, name, sex, birth, eth, reg, bcode, bname, gen, phone, addr, photo) in enumerate(
                 qs, start=start + 1
             ):
                 yield [
@@ -81,6 +102,7 @@ class ProductionFileExporter(ListExporter):
                     gen,
                     phone,
                     addr,
+                    photo_entry_name(ssn, photo or "", taken),
                 ]
 
 

@@ -134,6 +134,11 @@ class ProductionFileForm(forms.Form):
     fmt = forms.ChoiceField(label="文件格式", choices=[("xlsx", "Excel（xlsx）"), ("csv", "CSV")])
 
 
+class ApplicationPhotoForm(forms.Form):
+    application = forms.IntegerField(widget=forms.HiddenInput)
+    photo = forms.FileField(label="相片", help_text="补采的本人近期免冠相片（jpg 或 png）")
+
+
 class ReturnFileForm(forms.Form):
     file = forms.FileField(
         label="制卡回盘文件",

@@ -250,6 +250,8 @@ def production_overview(user: Any) -> dict[str, Any]:
     cards = cards_visible_to(user)
     return {
         "applied": cards.filter(state="applied").count(),
+        "waiting_for_photo": applications_waiting_for_photo(user)[:50],
+        "waiting_for_photo_count": applications_waiting_for_photo(user).count(),
         "in_production": cards.filter(state="in_production").count(),
         "batches": ProductionBatch.objects.filter(cards__in=cards).distinct().order_by("-created_at")[:10],
         "return_files": ProductionReturnFile.objects.order_by("-created_at")[:10],
@@ -266,6 +268,23 @@ def batch_get(user: Any, pk: int):  # type: ignore[no-untyped-def]
     if batch is None:
         raise PermissionDenied("该制卡批次不在您的管辖范围内，或不存在")
     return batch
+
+
+def batch_visible_to(user: Any, batch: Any) -> bool:
+    return bool(batch.cards.filter(pk__in=cards_visible_to(user).values("pk")).exists())
+
+
+def applications_waiting_for_photo(user: Any) -> Any:
+    """Applied cards the factory cannot print yet: their application has no photo (待补采相片)."""
+    from django.db.models import Q
+
+    return (
+        cards_visible_to(user)
+        .filter(state="applied")
+        .filter(Q(application__isnull=True) | Q(application__photo=""))
+        .select_related("person", "bank", "application")
+        .order_by("pk")
+    )
 
 
 def application_get(user: Any, pk: int):  # type: ignore[no-untyped-def]

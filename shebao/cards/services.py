@@ -4,10 +4,13 @@ and writes its audit row in one transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -51,6 +54,7 @@ from shebao.cards.models import (
     VillageSession,
 )
 from shebao.cards.selectors import (
+    batch_visible_to,
     card_balance_at,
     card_ids_in_stock,
     card_location_now,
@@ -457,10 +461,19 @@ def production_file_write(*, actor: Any, fmt: str = "csv", directory: Path | Non
 
     if fmt not in ("csv", "xlsx"):
         raise ValidationError("制卡文件格式只能是 csv 或 xlsx", field="fmt")
+    applied = cards_visible_to(actor).filter(state=CardState.APPLIED)
+    # The factory prints the photo on the card: an application without one waits on the production
+    # page for the window to take it, instead of failing at the factory weeks later.
     ids = list(
-        cards_visible_to(actor).filter(state=CardState.APPLIED).order_by("pk").values_list("pk", flat=True)
+        applied.filter(application__isnull=False)
+        .exclude(application__photo="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if not ids:
+        waiting = applied.count()
+        if waiting:
+            raise ValidationError(f"没有待制卡的申领：{waiting}张申领缺少相片，请先补采相片")
         raise ValidationError("没有待制卡的申领")
     directory = directory or production_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -503,6 +516,97 @@ def production_file_write(*, actor: Any, fmt: str = "csv", directory: Path | Non
 
 def production_dir() -> Path:
     return Path(settings.DATA_DIR) / "cards" / "production"
+
+
+class ProductionPackage(NamedTuple):
+    file: IO[bytes]
+    name: str
+
+
+def production_package_open(*, batch: ProductionBatch, actor: Any) -> ProductionPackage:
+    """The production batch as one zip for the card factory: the data file and `photos/<社会保障号码>.jpg`.
+
+    Written to a temporary file (memory stays flat however large the batch) and returned open at its
+    start; the caller streams it and closing it removes it. The same batch gives the same bytes: entries
+    in card order, fixed timestamps and attributes, so the factory (and we) can compare checksums.
+    Every download is audited: the zip carries personal data and photos.
+    """
+    from shebao.cards.exporters import photo_entry_name
+
+    if not batch_visible_to(actor, batch):
+        raise PermissionDenied("该制卡批次不在您的管辖范围内，或不存在")
+    data = production_dir() / batch.file_name
+    if not data.exists():
+        raise StateError("制卡文件已不存在")
+    # A zip entry's time is local wall-clock time without a zone; the batch's own time keeps it stable.
+    stamp = timezone.localtime(batch.created_at).timetuple()[:6]
+
+    def entry(name: str, compress: int) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=stamp)
+        info.compress_type = compress
+        info.create_system = 3
+        info.external_attr = 0o100644 << 16
+        return info
+
+    photos = (
+        batch.cards.filter(application__isnull=False)
+        .exclude(application__photo="")
+        .order_by("pk")
+        .values_list("person__ssn", "application__photo")
+    )
+    fh = tempfile.TemporaryFile(prefix="shebao-production-")  # noqa: SIM115 (the response closes it)
+    try:
+        with zipfile.ZipFile(fh, "w") as zf:
+            with data.open("rb") as src, zf.open(entry(batch.file_name, zipfile.ZIP_DEFLATED), "w") as dst:
+                shutil.copyfileobj(src, dst)
+            taken: set[str] = set()
+            for ssn, photo in photos.iterator(chunk_size=2000):
+                name = photo_entry_name(ssn, photo, taken)
+                try:
+                    src_photo = default_storage.open(photo, "rb")
+                except FileNotFoundError:
+                    raise StateError(f"{name} 的相片文件已不存在，请联系管理员") from None
+                # jpg and png are compressed already: stored, not deflated again
+                with src_photo, zf.open(entry(name, zipfile.ZIP_STORED), "w") as dst:
+                    shutil.copyfileobj(src_photo, dst)
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action=actions.CARD_PRODUCTION_DOWNLOAD,
+                obj=batch,
+                new={"file": batch.file_name, "cards": batch.card_count, "photos": len(taken)},
+            )
+    except BaseException:
+        fh.close()
+        raise
+    fh.seek(0)
+    return ProductionPackage(fh, f"{Path(batch.file_name).stem}.zip")
+
+
+def application_photo_attach(*, application: CardApplication, photo: Any, actor: Any) -> CardApplication:
+    """补采相片: the photo taken later for an application that has none, so it can go to production.
+
+    Only while the card still waits for production; the photo of a card already at the factory is
+    the one the factory has.
+    """
+    _check_photo(photo)
+    with transaction.atomic():
+        app = CardApplication.objects.select_for_update().get(pk=application.pk)
+        card = app.cards.filter(state__in=(CardState.APPLIED, CardState.PRODUCTION_FAILED)).first()
+        if card is None:
+            raise StateError("该申领的卡已送制卡或已办结，不能再更换相片")
+        _require_card_scope(actor, card)
+        old = app.photo.name or ""
+        suffix = Path(photo.name).suffix.lower()
+        app.photo.save(f"{app.pk}{suffix}", photo, save=True)
+        audit_record(
+            actor=actor,
+            action=actions.CARD_APPLICATION_PHOTO,
+            obj=app,
+            old={"photo": old},
+            new={"photo": app.photo.name},
+        )
+    return app
 
 
 def production_return_import(*, path: Path, actor: Any, custodian: str = "") -> ReturnResult:

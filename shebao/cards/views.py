@@ -19,6 +19,7 @@ from shebao.cards import selectors
 from shebao.cards.forms import (
     ActivateFinancialForm,
     ActivateSocialForm,
+    ApplicationPhotoForm,
     ApplyForm,
     CardSearchForm,
     CollectiveForm,
@@ -45,6 +46,7 @@ from shebao.cards.services import (
     LossKind,
     Receiver,
     VillageChecks,
+    application_photo_attach,
     application_resubmit,
     card_activate_financial,
     card_activate_social,
@@ -68,8 +70,8 @@ from shebao.cards.services import (
     mail_request_reject,
     mail_request_resubmit,
     notice_resend,
-    production_dir,
     production_file_write,
+    production_package_open,
     production_return_import,
     shipment_create,
     shipment_receive,
@@ -546,6 +548,17 @@ def production_view(request: HttpRequest) -> HttpResponse:
                     f"已读入{f.row_count}行：制卡成功{f.produced_count}张，失败{f.failed_count}张，已处理过{f.unchanged_count}行",
                 )
             return redirect("cards:production")
+        if request.POST.get("step") == "photo":
+            photo_form = ApplicationPhotoForm(request.POST, request.FILES)
+            if not photo_form.is_valid():
+                raise ValidationError("请选择要上传的相片", field="photo")
+            app = application_photo_attach(
+                application=selectors.application_get(request.user, photo_form.cleaned_data["application"]),
+                photo=photo_form.cleaned_data["photo"],
+                actor=request.user,
+            )
+            messages.success(request, f"已补采{app.person.name}的相片，可以送制卡")
+            return redirect("cards:production")
         if request.POST.get("step") == "resubmit":
             application_resubmit(
                 application=selectors.application_get(request.user, int(request.POST.get("application", 0))),
@@ -580,11 +593,14 @@ def _save_upload(upload, kind: str = "returns") -> Path:  # type: ignore[no-unty
 
 @requires("card.production")
 def production_file_view(request: HttpRequest, pk: int) -> FileResponse:
-    batch = selectors.batch_get(request.user, pk)
-    path = production_dir() / batch.file_name
-    if not path.exists():
-        raise Http404("制卡文件已不存在")
-    return FileResponse(path.open("rb"), as_attachment=True, filename=batch.file_name)
+    """The batch for the card factory as one zip: the data file and every applicant's photo."""
+    try:
+        package = production_package_open(batch=selectors.batch_get(request.user, pk), actor=request.user)
+    except StateError as exc:
+        raise Http404(exc.message) from None
+    return FileResponse(
+        package.file, as_attachment=True, filename=package.name, content_type="application/zip"
+    )
 
 
 @requires("card.stock")

@@ -26,7 +26,7 @@ from shebao.cards.services import (
     unit_member_handout_record,
 )
 from shebao.core.values.ssn import make_ssn
-from tests.cards.factories import make_card
+from tests.cards.factories import make_card, photograph_waiting
 from tests.cards.test_production import good_row, write_return
 from tests.factories import PASSWORD, PersonFactory
 from tests.playwright_support import login
@@ -53,6 +53,7 @@ def retirees(world: Any, settings: Any, tmp_path: Any) -> list[Any]:
 def _deliver_and_enable(world: Any, tmp_path: Any) -> list[Card]:
     """Production, return file, shipment, unit collective pickup; the bank enables Wang's card only."""
     new = list(Card.objects.filter(generation=2).order_by("pk"))
+    photograph_waiting()
     production_file_write(actor=world.centre_clerk, directory=tmp_path)
     rows = [good_row(Card.objects.get(pk=c.pk), 700 + n) for n, c in enumerate(new)]
     production_return_import(path=write_return(tmp_path / "return.csv", rows), actor=world.centre_clerk)

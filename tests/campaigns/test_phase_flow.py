@@ -41,7 +41,7 @@ from shebao.cards.services import (
 from shebao.core.errors import PermissionDenied, StateError, ValidationError
 from shebao.core.values.ssn import make_ssn
 from shebao.jobs.models import Job
-from tests.cards.factories import make_card
+from tests.cards.factories import make_card, photograph_waiting
 from tests.cards.test_production import good_row, write_return
 from tests.factories import PersonFactory
 
@@ -103,6 +103,7 @@ def test_the_whole_phase_flow(client, world, phase, tmp_path) -> None:
     assert "无需再申领" in again.content.decode() and _new_cards(phase).count() == 2
 
     # 2. production, return file, shipment to the outlet
+    photograph_waiting()
     production_file_write(actor=world.centre_clerk, directory=tmp_path)
     rows = [good_row(Card.objects.get(pk=c.pk), 900 + n) for n, c in enumerate(new)]
     production_return_import(path=write_return(tmp_path / "return.csv", rows), actor=world.centre_clerk)

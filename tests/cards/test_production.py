@@ -19,7 +19,7 @@ from shebao.cards.selectors import stock_by_location
 from shebao.cards.services import card_apply, production_file_write, production_return_import
 from shebao.core.errors import ValidationError
 from shebao.core.values.bank import make_card_uid
-from tests.cards.factories import account_no
+from tests.cards.factories import account_no, photograph_waiting
 from tests.factories import PersonFactory
 
 HEAD = list(COLUMNS.values())
@@ -64,6 +64,7 @@ def in_production(world, tmp_path):
         delivery=DeliveryMode.UNIT_COLLECTIVE,
         actor=world.centre_clerk,
     )
+    photograph_waiting()
     batch = production_file_write(actor=world.centre_clerk, directory=tmp_path)
     a.refresh_from_db()
     b.refresh_from_db()
@@ -219,12 +220,13 @@ def test_it_a_failed_application_can_be_resubmitted(world, tmp_path, in_producti
 
 def test_it_a_replacement_card_gets_a_new_number(world, tmp_path) -> None:
     from shebao.cards.services import LossKind, card_replace, card_report_loss
-    from tests.cards.factories import make_card
+    from tests.cards.factories import make_card, photograph_waiting
 
     person = PersonFactory(region=world.region, employer=world.unit_a, township=world.town_a)
     old = make_card(person, world.bank_a, CardState.ISSUED, outlet=world.outlet_a)
     card_report_loss(card=old, kind=LossKind.FORMAL, actor=world.centre_clerk)
     new = card_replace(card=old, actor=world.centre_clerk, delivery=DeliveryMode.UNIT_COLLECTIVE)
+    photograph_waiting()
     production_file_write(actor=world.centre_clerk, directory=tmp_path)
     new.refresh_from_db()
     with pytest.raises(ReturnFileInvalid) as exc:
@@ -248,6 +250,7 @@ def many_in_production(world, tmp_path):
         )
         for p in people
     ]
+    photograph_waiting()
     production_file_write(actor=world.centre_clerk, directory=tmp_path)
     for c in cards:
         c.refresh_from_db()
