@@ -10,6 +10,7 @@ PHASE_CREATE = "campaign.phase_create"
 MEMBERS_ASSIGN = "campaign.members_assign"
 MEDICAL_TRANSFER_OPEN = "campaign.medical_transfer_open"
 MEDICAL_TRANSFER_FROM_SYSTEM = "campaign.medical_transfer_from_system"
+MEDICAL_TRANSFER_REFETCH = "campaign.medical_transfer_refetch"
 MEDICAL_TRANSFER_REQUEST = "campaign.medical_transfer_request"
 MEDICAL_TRANSFER_APPROVE = "campaign.medical_transfer_approve"
 MEDICAL_TRANSFER_REJECT = "campaign.medical_transfer_reject"
@@ -25,6 +26,7 @@ LABELS.update(
         MEMBERS_ASSIGN: "换卡人员分配到阶段",
         MEDICAL_TRANSFER_OPEN: "新卡启用，医保个人账户余额待转移",
         MEDICAL_TRANSFER_FROM_SYSTEM: "医保系统转移医保个人账户余额",
+        MEDICAL_TRANSFER_REFETCH: "再次向医保系统获取医保个人账户余额",
         MEDICAL_TRANSFER_REQUEST: "登记医保个人账户余额转移",
         MEDICAL_TRANSFER_APPROVE: "复核医保个人账户余额转移",
         MEDICAL_TRANSFER_REJECT: "退回医保个人账户余额转移",

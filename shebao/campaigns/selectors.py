@@ -198,6 +198,34 @@ def transfers_pending(user: Any) -> QuerySet[MedicalTransfer]:
     )
 
 
+def transfers_waiting(user: Any) -> QuerySet[MedicalTransfer]:
+    """New cards enabled whose old card's balance has not come yet (待录入余额), oldest first."""
+    return (
+        MedicalTransfer.objects.filter(
+            state=MedicalTransfer.State.PENDING, member__campaign__in=campaigns_visible_to(user)
+        )
+        .select_related("member__person", "member__campaign", "member__phase", "old_card", "new_card")
+        .order_by("requested_at", "pk")
+    )
+
+
+def transfers_waiting_by_phase(user: Any) -> list[dict[str, Any]]:
+    """Per phase: how many transfers wait for a balance, for the 'ask again for the whole phase' button."""
+    from django.db.models import Count
+
+    counts = dict(
+        transfers_waiting(user)
+        .order_by()
+        .values("member__phase")
+        .annotate(n=Count("pk"))
+        .values_list("member__phase", "n")
+    )
+    phases = (
+        CampaignPhase.objects.select_related("campaign").filter(pk__in=counts).order_by("campaign", "month")
+    )
+    return [{"phase": p, "waiting": counts[p.pk]} for p in phases]
+
+
 def transfer_get(user: Any, pk: int) -> MedicalTransfer:
     transfer = MedicalTransfer.objects.filter(member__campaign__in=campaigns_visible_to(user), pk=pk).first()
     if transfer is None:

@@ -451,6 +451,55 @@ def medical_transfer_fetch(*, transfer_id: int) -> MedicalTransfer:
     return transfer
 
 
+# One click asks the medical system at most this many times (one call per person): a larger phase is
+# asked again in several clicks, each reporting what is left, so a page never waits on thousands of calls.
+REFETCH_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class RefetchResult:
+    asked: int
+    done: int
+    left: int
+
+
+def medical_transfers_refetch(
+    *, actor: Any, phase: CampaignPhase | None = None, transfer: MedicalTransfer | None = None
+) -> RefetchResult:
+    """再次获取: ask the medical system again for the balance of pending transfers, one or a phase's.
+
+    For the medical system that was down, or had no figure yet, when the new card was enabled. Only
+    transfers still waiting for a balance are asked; those it answers are done at once (as after the
+    activation), the others stay pending for a clerk. Asking again is harmless: a transfer done or
+    entered meanwhile is not asked. The click is audited with what was asked and what came back.
+    """
+    _require(actor, "campaign.transfer_request", "您的角色不能获取医保个人账户余额")
+    if (phase is None) == (transfer is None):
+        raise ValidationError("请选择要再次获取余额的转移或阶段")
+    pending = MedicalTransfer.objects.filter(state=MedicalTransfer.State.PENDING)
+    target: Any
+    if transfer is not None:
+        _require_campaign_scope(actor, transfer.member.campaign)
+        pending, target = pending.filter(pk=transfer.pk), transfer
+    else:
+        assert phase is not None
+        _require_campaign_scope(actor, phase.campaign)
+        pending, target = pending.filter(member__phase=phase), phase
+    asked = list(pending.order_by("pk").values_list("pk", flat=True)[:REFETCH_LIMIT])
+    left = pending.count() - len(asked) if len(asked) == REFETCH_LIMIT else 0
+    if not asked:
+        return RefetchResult(asked=0, done=0, left=0)
+    done = [pk for pk in asked if medical_transfer_fetch(transfer_id=pk).state == MedicalTransfer.State.DONE]
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=actions.MEDICAL_TRANSFER_REFETCH,
+            obj=target,
+            new={"asked": asked, "done": done, "left": left},
+        )
+    return RefetchResult(asked=len(asked), done=len(done), left=left)
+
+
 def medical_transfer_request(*, member: CampaignMember, amount: str | Decimal, actor: Any) -> MedicalTransfer:
     """Maker: record the balance the medical system does not have, for a supervisor to confirm.
 

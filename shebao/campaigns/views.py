@@ -34,6 +34,7 @@ from shebao.campaigns.services import (
     medical_transfer_approve,
     medical_transfer_reject,
     medical_transfer_request,
+    medical_transfers_refetch,
     members_assign,
     parse_units,
     phase_applications_create,
@@ -216,13 +217,60 @@ def _phase_apply(request: HttpRequest, phase: Any) -> HttpResponse:
 
 @requires("campaign.view")
 def transfers_view(request: HttpRequest) -> HttpResponse:
+    """Transfers to confirm (待复核) and, below, those still waiting for a balance (待录入余额)."""
     can_approve = request.user.can("campaign.transfer_approve")  # type: ignore[union-attr]
     page = Paginator(selectors.transfers_pending(request.user), 50).get_page(request.GET.get("page"))
+    waiting = Paginator(selectors.transfers_waiting(request.user), 50).get_page(
+        request.GET.get("waiting_page")
+    )
     return render(
         request,
         "campaigns/transfers.html",
-        {"page_obj": page, "can_approve": can_approve, "reject_form": RejectForm()},
+        {
+            "page_obj": page,
+            "waiting": waiting,
+            "waiting_phases": selectors.transfers_waiting_by_phase(request.user),
+            "can_approve": can_approve,
+            "can_refetch": request.user.can("campaign.transfer_request"),  # type: ignore[union-attr]
+            "reject_form": RejectForm(),
+        },
     )
+
+
+@require_POST
+@requires("campaign.transfer_request")
+def transfer_refetch_view(request: HttpRequest) -> HttpResponse:
+    """再次获取: one pending transfer (`transfer`) or every pending one of a phase (`phase`)."""
+    try:
+        if request.POST.get("transfer"):
+            result = medical_transfers_refetch(
+                actor=request.user,
+                transfer=selectors.transfer_get(request.user, _int(request.POST["transfer"])),
+            )
+        else:
+            result = medical_transfers_refetch(
+                actor=request.user, phase=selectors.phase_get(request.user, _int(request.POST.get("phase")))
+            )
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("campaigns:transfers")
+    if not result.asked:
+        messages.info(request, "没有待获取余额的转移，无需再次获取")
+    else:
+        text = f"已向医保系统再次获取 {result.asked} 条：{result.done} 条已转移，{result.asked - result.done} 条仍无余额"
+        if result.left:
+            text += f"；还有 {result.left} 条未获取，请再点一次"
+        messages.success(request, text)
+    return redirect("campaigns:transfers")
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 @require_POST
