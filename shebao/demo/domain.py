@@ -343,8 +343,16 @@ def _campaign(region: Region, as_of: dt.date, clerk: User) -> dict[str, int]:
         note="二代卡在过渡期内继续使用；新卡社保功能启用后医保个人账户余额转入新卡",
     )
     this_period = period_of(as_of)
+    # the unit collects at the demo bank clerk's outlet (the card bank's branch), as a unit (集中领卡)
+    bank_user = User.objects.filter(role=Role.BANK_CLERK, outlet__region=region).order_by("pk").first()
+    outlet = bank_user.outlet if bank_user else None
     proxy = phase_create(
-        campaign=campaign, month=this_period, group=TargetGroup.UNIT_PROXY, actor=clerk, units=[unit]
+        campaign=campaign,
+        month=this_period,
+        group=TargetGroup.UNIT_PROXY,
+        actor=clerk,
+        units=[unit],
+        outlet=outlet,
     )
     assigned = members_assign(phase=proxy, actor=clerk).assigned
     applied = phase_applications_create(phase=proxy, actor=clerk)

@@ -65,6 +65,7 @@ def test_it_seeds_a_replacement_campaign_with_a_unit_phase_applied(seeded: None)
 
     campaign = Campaign.objects.get()
     assert (campaign.old_generation, campaign.new_generation) == (2, 3)
+    assert CampaignPhase.objects.get(campaign=campaign, group="unit_proxy").outlet is not None
     assert CampaignPhase.objects.filter(campaign=campaign).count() == 2
     proxy = CampaignPhase.objects.get(campaign=campaign, group="unit_proxy")
     members = CampaignMember.objects.filter(phase=proxy)
