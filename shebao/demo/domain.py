@@ -98,6 +98,7 @@ def seed_domain(*, region: Region, as_of: dt.date, seed: int) -> dict[str, int]:
     created.update(_payrolls(region, as_of, clerk, supervisor))
     with transaction.atomic():
         created.update(_campaign(region, as_of, clerk))
+        created.update(_applications(region, clerk))
     created.update(_switching(region, as_of, clerk))
     return created
 
@@ -390,3 +391,75 @@ def _switching(region: Region, as_of: dt.date, clerk: User) -> dict[str, int]:
         ),
     )
     return {"比对批次 comparison runs": 1, "核实反馈表 verification forms": len(forms)}
+
+
+def _demo_photo_png(width: int = 60, height: int = 80) -> bytes:
+    """A plain grey portrait-sized PNG (stands in for the photo taken at the window)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xc8\xcc\xd2" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _applications(region: Region, clerk: User) -> dict[str, int]:
+    """Every card waiting for the factory has its window application with a photo, so the demo clerk can
+    make a production batch at once (a real window takes the photo when it accepts the application)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from shebao.cards.models import Card, CardApplication, DeliveryMode
+
+    waiting = list(
+        Card.objects.filter(
+            person__region=region, state__in=("applied", "production_failed"), application__isnull=True
+        ).order_by("pk")
+    )
+    unphotographed = CardApplication.objects.filter(person__region=region, photo="")
+    if not waiting and not unphotographed.exists():
+        return {}
+    photo = default_storage.save("cards/photos/demo/window.png", ContentFile(_demo_photo_png()))
+    first_outlet: dict[int, int] = {}
+    for outlet_id, bank_id in (
+        Outlet.objects.filter(region=region, bank__isnull=False).order_by("pk").values_list("pk", "bank_id")
+    ):
+        first_outlet.setdefault(bank_id, outlet_id)  # type: ignore[arg-type]
+    made = 0
+    for chunk in _chunks(waiting):
+        apps = CardApplication.objects.bulk_create(
+            [
+                CardApplication(
+                    person_id=card.person_id,
+                    bank_id=card.bank_id,
+                    generation=card.generation,
+                    delivery=DeliveryMode.OUTLET_PICKUP,
+                    outlet_id=first_outlet.get(card.bank_id),
+                    photo=photo,
+                    created_by=clerk,
+                    state=(
+                        CardApplication.State.RETURNED
+                        if card.state == "production_failed"
+                        else CardApplication.State.ACCEPTED
+                    ),
+                    failure_stage=card.failure_stage,
+                    failure_reason=card.failure_reason,
+                )
+                for card in chunk
+            ]
+        )
+        for card, app in zip(chunk, apps, strict=True):
+            card.application_id = app.pk
+        Card.objects.bulk_update(chunk, ["application"])
+        made += len(apps)
+    photographed = unphotographed.update(photo=photo)
+    return {"申领记录 card applications": made, "申领相片 application photos": made + photographed}

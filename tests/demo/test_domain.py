@@ -89,3 +89,26 @@ def test_it_seeds_a_comparison_the_forms_of_this_month_and_a_notice(seeded: None
         else:
             assert line.form.township_id == line.person.township_id
     assert Notice.objects.count() == 1
+
+
+def test_every_card_waiting_for_the_factory_has_an_application_with_a_photo(seeded: None) -> None:
+    from shebao.cards.models import CardApplication
+
+    waiting = Card.objects.filter(state__in=("applied", "production_failed"))
+    assert waiting.exists()
+    assert not waiting.filter(application__isnull=True).exists()
+    assert not CardApplication.objects.filter(photo="").exists()
+    app = CardApplication.objects.exclude(photo="").first()
+    assert app is not None
+    with app.photo.open("rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_demo_clerk_can_send_the_waiting_cards_to_the_factory(seeded: None, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from shebao.accounts.models import User
+    from shebao.cards.services import production_file_write
+
+    clerk = User.objects.get(username="clerk")
+    applied = Card.objects.filter(state="applied").count()
+    production_file_write(actor=clerk, directory=tmp_path)
+    assert Card.objects.filter(state="applied").count() == 0 < applied
