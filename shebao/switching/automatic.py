@@ -54,15 +54,30 @@ def _may(actor: Any, *action_names: str) -> bool:
 # --- failure feedback from the bank's return file -------------------------------------------------
 
 
-def switch_failures_from_returns(*, actor: Any, bank_file_ids: list[int] | None = None) -> int:
+# payments pre-flight holds that mean the switched card account cannot be paid (item 9: the name differs,
+# the card is lost or being replaced): once the payroll is filed without the line, the case goes back too.
+REASON_FROM_HOLD: dict[str, str] = {
+    "preflight:name_mismatch": SwitchFailure.Reason.NAME_MISMATCH,
+    "preflight:card_lost": SwitchFailure.Reason.LOST,
+    "preflight:card_replacing": SwitchFailure.Reason.REPLACING,
+}
+
+
+def switch_failures_from_returns(
+    *, actor: Any, bank_file_ids: list[int] | None = None, payroll_ids: list[int] | None = None
+) -> int:
     """Record a SwitchFailure for every failed payment into an account a switch made, once per payment line.
+
+    A failed payment is one the bank's return file rejected, or one the pre-flight held back from a filed
+    payroll because the account name differs or the card is lost or being replaced (REASON_FROM_HOLD):
+    the bank never saw it, but the person was not paid through the switched account either.
 
     Only the person's latest switch counts (a failure of an account already replaced by a newer change is
     history), and a switch whose case is still open with the unit is not sent back twice. The failed lines
     are locked while they are checked and recorded, so the trigger after a return import and a sweep running
     at the same moment record each failure once. Returns how many cases went back to units and townships.
     """
-    from shebao.payments.models import PaymentLine
+    from shebao.payments.models import BankFile, PaymentLine
 
     if not _may(actor, "switching.failure_report", "payroll.return_import"):
         raise PermissionDenied("您的角色不能登记发放失败")
@@ -76,7 +91,12 @@ def switch_failures_from_returns(*, actor: Any, bank_file_ids: list[int] | None 
     )
     candidates = (
         PaymentLine.objects.filter(
-            state=PaymentLine.State.FAILED,
+            Q(state=PaymentLine.State.FAILED)
+            | Q(
+                Exists(BankFile.objects.filter(payroll_id=OuterRef("payroll_id"))),
+                state=PaymentLine.State.HELD,
+                hold_code__in=list(REASON_FROM_HOLD),
+            ),
             account__switch_change__state=AccountChange.State.APPROVED,
             switch_failure__isnull=True,
         )
@@ -90,6 +110,8 @@ def switch_failures_from_returns(*, actor: Any, bank_file_ids: list[int] | None 
     )
     if bank_file_ids is not None:
         candidates = candidates.filter(bank_file_id__in=bank_file_ids)
+    if payroll_ids is not None:
+        candidates = candidates.filter(payroll_id__in=payroll_ids)
     with transaction.atomic():
         ids = list(candidates.order_by("pk").values_list("pk", flat=True))
         if not ids:
@@ -105,6 +127,8 @@ def switch_failures_from_returns(*, actor: Any, bank_file_ids: list[int] | None 
                 "period",
                 "failure_code",
                 "failure_text",
+                "hold_code",
+                "hold_reason",
                 "account__switch_change__pk",
                 "account__switch_change__form__employer_id",
                 "account__switch_change__form__township_id",
@@ -114,7 +138,20 @@ def switch_failures_from_returns(*, actor: Any, bank_file_ids: list[int] | None 
         )
         made: list[SwitchFailure] = []
         taken: set[int] = set()
-        for line_id, person_id, period, code, text, change_id, f_emp, f_town, p_emp, p_town in rows:
+        for (
+            line_id,
+            person_id,
+            period,
+            code,
+            text,
+            hold,
+            hold_text,
+            change_id,
+            f_emp,
+            f_town,
+            p_emp,
+            p_town,
+        ) in rows:
             if change_id in taken:  # two failed months of one switch: one case
                 continue
             taken.add(change_id)
@@ -127,8 +164,16 @@ def switch_failures_from_returns(*, actor: Any, bank_file_ids: list[int] | None 
                     employer_id=employer_id,
                     township_id=township_id,
                     period=period,
-                    reason=REASON_FROM_BANK.get(code, SwitchFailure.Reason.OTHER),
-                    detail=f"银行回盘：{text}"[:200] if text else "银行回盘发放失败",
+                    reason=(
+                        REASON_FROM_HOLD[hold]
+                        if hold in REASON_FROM_HOLD and not code
+                        else REASON_FROM_BANK.get(code, SwitchFailure.Reason.OTHER)
+                    ),
+                    detail=(
+                        f"报盘前检查暂缓发放：{hold_text}"[:200]
+                        if hold in REASON_FROM_HOLD and not code
+                        else (f"银行回盘：{text}"[:200] if text else "银行回盘发放失败")
+                    ),
                     reported_by=_reporter(actor, line_id),
                     payment_line_id=line_id,
                 )

@@ -42,6 +42,19 @@ def return_file_imported(sender: Any, instance: Any, created: bool, **kwargs: An
     )
 
 
+def bank_file_created(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A payroll was filed: lines the pre-flight held back from a switched card account (name differs, card
+    lost or being replaced) go back to the units, as a bank rejection would."""
+    if not created:
+        return
+    from shebao.switching.automatic import switch_failures_from_returns
+
+    _after_commit(
+        f"代发文件#{instance.pk}",
+        lambda: switch_failures_from_returns(actor=instance.created_by, payroll_ids=[instance.payroll_id]),
+    )
+
+
 def entitlement_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     """A benefit starts: a person without any account takes their activated card account (河南)."""
     if not created:
@@ -83,9 +96,10 @@ def card_account_offered(sender: Any, instance: Any, created: bool, **kwargs: An
 
 def connect() -> None:
     from shebao.cards.models import CardAccountOffer
-    from shebao.payments.models import Entitlement, ReturnFile
+    from shebao.payments.models import BankFile, Entitlement, ReturnFile
 
     post_save.connect(return_file_imported, sender=ReturnFile, dispatch_uid="switching.return_file_imported")
+    post_save.connect(bank_file_created, sender=BankFile, dispatch_uid="switching.bank_file_created")
     post_save.connect(entitlement_saved, sender=Entitlement, dispatch_uid="switching.entitlement_saved")
     post_save.connect(
         card_account_offered, sender=CardAccountOffer, dispatch_uid="switching.card_account_offered"
