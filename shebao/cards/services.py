@@ -1435,6 +1435,11 @@ def error_cards_handover(*, outlet: Outlet, handed_over_by: str, received_by: st
         if not ids:
             raise ValidationError(f"“{outlet.name}”没有待移交的信息有误卡")
         cards = _lock_cards(ids)
+        # Checked again under the lock: a second click at the same moment has already moved them.
+        here = set(card_ids_in_stock([location.pk]).filter(card_id__in=ids).values_list("card_id", flat=True))
+        cards = [c for c in cards if c.pk in here]
+        if not cards:
+            raise ValidationError(f"“{outlet.name}”没有待移交的信息有误卡")
         user = actor if getattr(actor, "pk", None) else None
         giver, taker = handed_over_by.strip()[:50], received_by.strip()[:50]
         CardMovement.objects.bulk_create(
