@@ -461,10 +461,16 @@ class RefetchResult:
     asked: int
     done: int
     left: int
+    last: int = 0  # the highest transfer id asked: the next round starts after it
 
 
 def medical_transfers_refetch(
-    *, actor: Any, phase: CampaignPhase | None = None, transfer: MedicalTransfer | None = None
+    *,
+    actor: Any,
+    phase: CampaignPhase | None = None,
+    transfer: MedicalTransfer | None = None,
+    after: int = 0,
+    limit: int | None = None,
 ) -> RefetchResult:
     """再次获取: ask the medical system again for the balance of pending transfers, one or a phase's.
 
@@ -472,6 +478,8 @@ def medical_transfers_refetch(
     transfers still waiting for a balance are asked; those it answers are done at once (as after the
     activation), the others stay pending for a clerk. Asking again is harmless: a transfer done or
     entered meanwhile is not asked. The click is audited with what was asked and what came back.
+    `after` skips transfers up to that id, so a background job walking a large phase in rounds asks
+    each transfer once even while the medical system keeps answering "no balance yet".
     """
     _require(actor, "campaign.transfer_request", "您的角色不能获取医保个人账户余额")
     if (phase is None) == (transfer is None):
@@ -485,10 +493,12 @@ def medical_transfers_refetch(
         assert phase is not None
         _require_campaign_scope(actor, phase.campaign)
         pending, target = pending.filter(member__phase=phase), phase
-    asked = list(pending.order_by("pk").values_list("pk", flat=True)[:REFETCH_LIMIT])
-    left = pending.count() - len(asked) if len(asked) == REFETCH_LIMIT else 0
+    limit = limit or REFETCH_LIMIT
+    pending = pending.filter(pk__gt=after)
+    asked = list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
+    left = pending.count() - len(asked) if len(asked) == limit else 0
     if not asked:
-        return RefetchResult(asked=0, done=0, left=0)
+        return RefetchResult(asked=0, done=0, left=0, last=after)
     done = [pk for pk in asked if medical_transfer_fetch(transfer_id=pk).state == MedicalTransfer.State.DONE]
     with transaction.atomic():
         audit_record(
@@ -497,7 +507,27 @@ def medical_transfers_refetch(
             obj=target,
             new={"asked": asked, "done": done, "left": left},
         )
-    return RefetchResult(asked=len(asked), done=len(done), left=left)
+    return RefetchResult(asked=len(asked), done=len(done), left=left, last=asked[-1])
+
+
+def phase_transfers_refetch(*, actor: Any, phase: CampaignPhase, progress: Any = None) -> tuple[int, int]:
+    """再次获取 for every pending transfer of a phase, in rounds of `REFETCH_LIMIT` (each round audited
+    as a click is). For a phase too large for one click; run as a background job with progress.
+    Started again after a crash it asks only what is still pending. Returns (asked, done)."""
+    _require(actor, "campaign.transfer_request", "您的角色不能获取医保个人账户余额")
+    _require_campaign_scope(actor, phase.campaign)
+    total = MedicalTransfer.objects.filter(state=MedicalTransfer.State.PENDING, member__phase=phase).count()
+    if progress is not None:
+        progress.set_total(total)
+    asked = done = last = 0
+    while True:
+        result = medical_transfers_refetch(actor=actor, phase=phase, after=last)
+        if not result.asked:
+            break
+        asked, done, last = asked + result.asked, done + result.done, result.last
+        if progress is not None:
+            progress.advance(min(asked, total), f"已获取 {asked} 条，{done} 条已转移")
+    return asked, done
 
 
 def medical_transfer_request(*, member: CampaignMember, amount: str | Decimal, actor: Any) -> MedicalTransfer:

@@ -28,6 +28,7 @@ from shebao.campaigns.links import (
 )
 from shebao.campaigns.services import (
     APPLY_INLINE_LIMIT,
+    REFETCH_LIMIT,
     campaign_close,
     campaign_create,
     campaign_old_cards_cancel,
@@ -248,9 +249,10 @@ def transfer_refetch_view(request: HttpRequest) -> HttpResponse:
                 transfer=selectors.transfer_get(request.user, _int(request.POST["transfer"])),
             )
         else:
-            result = medical_transfers_refetch(
-                actor=request.user, phase=selectors.phase_get(request.user, _int(request.POST.get("phase")))
-            )
+            phase = selectors.phase_get(request.user, _int(request.POST.get("phase")))
+            if selectors.transfers_waiting(request.user).filter(member__phase=phase).count() > REFETCH_LIMIT:
+                return _phase_refetch_job(request, phase)
+            result = medical_transfers_refetch(actor=request.user, phase=phase)
     except PermissionDenied:
         raise
     except DomainError as exc:
@@ -264,6 +266,21 @@ def transfer_refetch_view(request: HttpRequest) -> HttpResponse:
             text += f"；还有 {result.left} 条未获取，请再点一次"
         messages.success(request, text)
     return redirect("campaigns:transfers")
+
+
+def _phase_refetch_job(request: HttpRequest, phase: Any) -> HttpResponse:
+    """A phase with more waiting transfers than one click asks goes to a background job."""
+    from shebao.campaigns import jobs
+    from shebao.jobs.services import job_start
+
+    job = job_start(
+        kind=jobs.PHASE_REFETCH,
+        actor=request.user,
+        title=f"再次获取医保余额：{phase.campaign.name} {phase}",
+        params={"phase_id": phase.pk},
+    )
+    messages.success(request, f"本阶段待获取余额的转移较多，已提交后台任务 #{job.pk}")
+    return redirect("jobs:detail", job.pk)
 
 
 def _int(value: str | None) -> int:

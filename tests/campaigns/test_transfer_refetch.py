@@ -135,3 +135,36 @@ def test_a_clerk_of_another_county_cannot_ask(client, world, waiting) -> None:
     assert client.post(reverse("campaigns:transfer_refetch"), {"transfer": waiting.pk}).status_code == 403
     waiting.refresh_from_db()
     assert waiting.state == MedicalTransfer.State.PENDING
+
+
+def test_a_phase_larger_than_one_click_goes_to_a_background_job(
+    client, world, settings, member, waiting, monkeypatch, django_capture_on_commit_callbacks  # noqa: F811
+) -> None:
+    """Above the click limit the phase is asked in rounds by a job; each transfer is asked once even
+    while the medical system keeps answering nothing, and each round is audited like a click."""
+    from shebao.campaigns import views
+    from shebao.jobs.models import Job
+
+    second = _second_waiting(world, settings, member)
+    settings.SHEBAO_JOBS_INLINE = True
+    monkeypatch.setattr(services, "REFETCH_LIMIT", 1)
+    monkeypatch.setattr(views, "REFETCH_LIMIT", 1)
+    client.force_login(world.centre_clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("campaigns:transfer_refetch"), {"phase": member.phase_id})
+    job = Job.objects.get(kind="campaigns.phase_refetch")
+    assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
+    assert job.state == Job.State.SUCCEEDED and job.result == {"phase_id": member.phase_id, "asked": 2, "done": 0}
+    assert "2 条仍无余额" in job.message
+    assert [log.new["asked"] for log in AuditLog.objects.filter(action=REFETCH).order_by("pk")] == [
+        [waiting.pk],
+        [second.pk],
+    ]
+
+    settings.SHEBAO_MEDICAL_BALANCE_SOURCE = f"{SOURCE}.FixedBalance"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("campaigns:transfer_refetch"), {"phase": member.phase_id})
+    assert set(
+        MedicalTransfer.objects.filter(pk__in=[waiting.pk, second.pk]).values_list("state", flat=True)
+    ) == {MedicalTransfer.State.DONE}
+    assert Job.objects.filter(kind="campaigns.phase_refetch").latest("pk").result["done"] == 2
