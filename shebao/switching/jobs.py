@@ -11,6 +11,7 @@ from shebao.jobs.registry import job_handler
 from shebao.jobs.services import Progress
 
 COMPARE = "switching.compare"
+FORMS_GENERATE = "switching.forms_generate"
 
 
 @job_handler(COMPARE)
@@ -47,3 +48,19 @@ def compare_job(progress: Progress) -> dict:
         raise
     progress.advance(2, f"比对完成：共{run.total}人", force=True)
     return {"run_id": run.pk, "counts": run.counts}
+
+
+@job_handler(FORMS_GENERATE)
+def forms_generate_job(progress: Progress) -> dict:
+    """This period's verification forms for every unit and township (one transaction; run again, it adds
+    only the forms still missing)."""
+    from django.urls import reverse
+
+    from shebao.switching.services import forms_generate
+
+    actor = progress.job.created_by or "系统"
+    progress.set_total(1)
+    created = forms_generate(actor=actor, period=progress.params.get("period"))
+    progress.advance(1, force=True)
+    progress.job.message = f"已生成 {len(created)} 张核实反馈表" if created else "没有需要生成的核实反馈表"
+    return {"forms": len(created), "url": reverse("switching:forms"), "url_label": "查看核实反馈表"}
