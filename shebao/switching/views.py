@@ -288,7 +288,8 @@ def form_list_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.can("switching.form_generate"):  # type: ignore[union-attr]
             raise PermissionDenied("您的角色不能生成核实反馈表")
-        people = form_candidates(region_id=request.user.region_id, period=period_of(timezone.localdate()))  # type: ignore[union-attr]
+        user: Any = request.user
+        people = form_candidates(region_id=user.region_id, period=period_of(timezone.localdate()))
         if people.count() > FORMS_INLINE_LIMIT:
             job = job_start(kind=jobs.FORMS_GENERATE, actor=request.user, title="生成本月核实反馈表")
             messages.success(request, "待核实人员较多，已提交后台任务生成核实反馈表")
