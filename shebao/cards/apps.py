@@ -7,7 +7,10 @@ class CardsConfig(AppConfig):
     verbose_name = "社保卡管理"
 
     def ready(self) -> None:
-        from shebao.cards import actions  # noqa: F401  (registers the audit labels)
+        from shebao.cards import (
+            actions,  # noqa: F401  (registers the audit labels)
+            jobs,  # noqa: F401  (registers the job handlers)
+        )
         from shebao.cards.permissions import register
         from shebao.cards.selectors import bank_scope_hook
         from shebao.people.selectors import BANK_SCOPE_HOOKS

@@ -533,9 +533,10 @@ def production_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"已生成制卡文件（{batch.card_count}张），请下载后交卡厂")
             return redirect("cards:production")
         if request.POST.get("step") == "return" and return_form.is_valid():
-            result = production_return_import(
-                path=_save_upload(return_form.cleaned_data["file"]), actor=request.user
-            )
+            upload = return_form.cleaned_data["file"]
+            if upload.size > RETURN_INLINE_BYTES:
+                return _production_return_job(request, _save_upload(upload), upload.name)
+            result = production_return_import(path=_save_upload(upload), actor=request.user)
             f = result.file
             if result.already_read:
                 messages.info(
@@ -576,6 +577,26 @@ def production_view(request: HttpRequest) -> HttpResponse:
     ctx = {"file_form": file_form, "return_form": return_form, "problems": problems}
     ctx.update(selectors.production_overview(request.user))
     return render(request, "cards/production.html", ctx)
+
+
+# A return file larger than this (about 8,000 cards) is read by a background job with a progress page.
+RETURN_INLINE_BYTES = 1024 * 1024
+
+
+def _production_return_job(request: HttpRequest, path: Path, name: str) -> HttpResponse:
+    from shebao.cards import jobs
+    from shebao.jobs.services import job_start
+
+    if not request.user.can("card.production"):  # type: ignore[union-attr]
+        raise PermissionDenied("您的角色不能读入制卡回盘文件")
+    job = job_start(
+        kind=jobs.PRODUCTION_RETURN,
+        actor=request.user,
+        title=f"读入制卡回盘文件：{name}"[:200],
+        params={"path": str(path), "file_name": name},
+    )
+    messages.success(request, "回盘文件较大，已提交后台任务读入；完成前请勿重复上传")
+    return redirect("jobs:detail", job.pk)
 
 
 def _save_upload(upload, kind: str = "returns") -> Path:  # type: ignore[no-untyped-def]
