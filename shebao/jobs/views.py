@@ -42,6 +42,9 @@ def job_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def job_download_view(request: HttpRequest, pk: int) -> FileResponse:
     job = _job(request, pk)
+    # A job's file holds what its creator may see (an export, the rows of their upload): theirs alone.
+    if job.created_by_id != request.user.pk and not request.user.is_superuser:  # type: ignore[union-attr]
+        raise PermissionDenied("该文件只能由提交任务的用户下载")
     if not job.output_file:
         raise Http404("该任务没有输出文件")
     path = (Path(settings.MEDIA_ROOT) / job.output_file).resolve()

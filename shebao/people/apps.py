@@ -6,4 +6,7 @@ class PeopleConfig(AppConfig):
     label = "people"
 
     def ready(self) -> None:
-        from shebao.people import jobs  # noqa: F401  (registers the job handlers)
+        from shebao.people import (
+            exporters,  # noqa: F401  (registers the person export)
+            jobs,  # noqa: F401  (registers the job handlers)
+        )

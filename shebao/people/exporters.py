@@ -3,14 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
-from django.http import FileResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
-from shebao.audit import actions
-from shebao.audit.services import audit_record
 from shebao.core.exporters import ListExporter
 from shebao.core.values.masking import mask_phone, mask_ssn
+from shebao.jobs.exports import ExportSpec, export_send, register_export
 from shebao.people.models import Sex
 from shebao.people.selectors import person_search
 
@@ -51,8 +49,21 @@ class PersonExporter(ListExporter):
             ]
 
 
-def person_export_response(user: Any, query: str) -> FileResponse:
-    with transaction.atomic():
-        audit_record(actor=user, action=actions.EXPORT, object_type="people.person", new={"query": query})
+def _build(user: Any, params: dict[str, Any]) -> tuple[ListExporter, str]:
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
-    return PersonExporter(user, query).xlsx_response(f"人员名单_{stamp}.xlsx")
+    return PersonExporter(user, params.get("query", "")), f"人员名单_{stamp}.xlsx"
+
+
+PERSON_EXPORT = register_export(
+    ExportSpec(
+        name="people.persons",
+        object_type="people.person",
+        build=_build,
+        count=lambda user, params: person_search(user, params.get("query", "")).count(),
+    )
+)
+
+
+def person_export_response(request: Any, query: str) -> HttpResponseBase:
+    """The person list as xlsx (at once, or by a background job when large); audited."""
+    return export_send(request, PERSON_EXPORT.name, {"query": query})

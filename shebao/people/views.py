@@ -46,7 +46,7 @@ def person_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def person_export_view(request: HttpRequest) -> HttpResponseBase:
     from shebao.people.exporters import person_export_response
 
-    return person_export_response(request.user, request.GET.get("q", ""))
+    return person_export_response(request, request.GET.get("q", "").strip())
 
 
 @requires("person.import")
