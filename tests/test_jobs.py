@@ -85,3 +85,18 @@ def test_it_hides_other_peoples_jobs_from_a_unit_clerk(client, world):  # type: 
     job = Job.objects.create(kind="test_count", created_by=world.centre_clerk)
     assert client.login(username="unit", password=PASSWORD)
     assert client.get(f"/jobs/{job.pk}/").status_code == 403
+
+
+def test_a_centre_clerk_of_another_county_does_not_see_the_job(client, world):  # type: ignore[no-untyped-def]
+    from shebao.accounts.roles import Role
+    from tests.factories import RegionFactory, UserFactory
+
+    job = Job.objects.create(kind="test_count", title="导入人员：甲县.csv", created_by=world.centre_clerk)
+    stranger = UserFactory(
+        username="elsewhere", role=Role.CENTRE_CLERK, region=RegionFactory(code="341522", name="霍邱县")
+    )
+    client.force_login(stranger)
+    assert client.get(f"/jobs/{job.pk}/").status_code == 403
+    assert "甲县.csv" not in client.get("/jobs/").content.decode()
+    client.force_login(world.supervisor)  # the same county's supervisor does
+    assert client.get(f"/jobs/{job.pk}/").status_code == 200
