@@ -4,10 +4,11 @@ and writes its audit row in one transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -531,8 +532,6 @@ def production_package_open(*, batch: ProductionBatch, actor: Any) -> Production
     in card order, fixed timestamps and attributes, so the factory (and we) can compare checksums.
     Every download is audited: the zip carries personal data and photos.
     """
-    from shebao.cards.exporters import photo_entry_name
-
     if not batch_visible_to(actor, batch):
         raise PermissionDenied("该制卡批次不在您的管辖范围内，或不存在")
     data = production_dir() / batch.file_name
@@ -548,20 +547,14 @@ def production_package_open(*, batch: ProductionBatch, actor: Any) -> Production
         info.external_attr = 0o100644 << 16
         return info
 
-    photos = (
-        batch.cards.filter(application__isnull=False)
-        .exclude(application__photo="")
-        .order_by("pk")
-        .values_list("person__ssn", "application__photo")
-    )
     fh = tempfile.TemporaryFile(prefix="shebao-production-")  # noqa: SIM115 (the response closes it)
     try:
         with zipfile.ZipFile(fh, "w") as zf:
             with data.open("rb") as src, zf.open(entry(batch.file_name, zipfile.ZIP_DEFLATED), "w") as dst:
                 shutil.copyfileobj(src, dst)
             taken: set[str] = set()
-            for ssn, photo in photos.iterator(chunk_size=2000):
-                name = photo_entry_name(ssn, photo, taken)
+            for name, photo in _package_photos(data):
+                taken.add(name)
                 try:
                     src_photo = default_storage.open(photo, "rb")
                 except FileNotFoundError:
@@ -581,6 +574,51 @@ def production_package_open(*, batch: ProductionBatch, actor: Any) -> Production
         raise
     fh.seek(0)
     return ProductionPackage(fh, f"{Path(batch.file_name).stem}.zip")
+
+
+def _package_photos(data: Path) -> Iterator[tuple[str, str]]:
+    """(entry name, stored photo) for every line of a batch's data file that names a photo, in file order.
+
+    Read from the file the factory got, not from the cards' current batch: a card that failed and was
+    sent again in a later batch is still a line of this one, and its zip keeps its photo. A line whose
+    application no longer has a photo (batches written before photos were kept) is left out.
+    """
+    from shebao.cards.models import CardApplication
+
+    def pairs(rows: Iterator[Sequence[Any]]) -> Iterator[tuple[str, str]]:
+        head = [str(c).strip() for c in next(rows, [])]
+        if "申领编号" not in head or "相片文件" not in head:
+            return
+        app_col, photo_col = head.index("申领编号"), head.index("相片文件")
+        for row in rows:
+            if len(row) <= max(app_col, photo_col):
+                continue
+            app, name = str(row[app_col]).strip().removesuffix(".0"), str(row[photo_col]).strip()
+            if app.isdigit() and name:
+                yield app, name
+
+    def lines() -> Iterator[tuple[str, str]]:
+        if data.suffix.lower() == ".xlsx":
+            from python_calamine import CalamineWorkbook
+
+            sheet = CalamineWorkbook.from_path(str(data)).get_sheet_by_index(0)
+            yield from pairs(iter(sheet.iter_rows()))
+            return
+        import csv
+
+        with data.open(encoding="utf-8-sig", newline="") as fh:
+            yield from pairs(csv.reader(fh))
+
+    pending = lines()
+    while chunk := list(itertools.islice(pending, 900)):
+        stored = dict(
+            CardApplication.objects.filter(pk__in=[int(a) for a, _ in chunk])
+            .exclude(photo="")
+            .values_list("pk", "photo")
+        )
+        for app, name in chunk:
+            if stored.get(int(app)):
+                yield name, stored[int(app)]
 
 
 def application_photo_attach(*, application: CardApplication, photo: Any, actor: Any) -> CardApplication:

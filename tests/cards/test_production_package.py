@@ -157,3 +157,31 @@ def test_an_old_batch_without_photos_still_downloads_with_an_empty_column(client
     CardApplication.objects.filter(pk=card.application_id).update(photo="")
     zf = _zip(_download(client, world.centre_clerk, production.pk))
     assert zf.namelist() == [production.file_name]
+
+
+def test_a_card_sent_again_keeps_its_photo_in_the_first_batchs_zip(client, world, batch, tmp_path) -> None:
+    """The zip follows the data file the factory got: a failed card resubmitted into a later batch is
+    still a line of the first one, so the first batch's zip (and its bytes) do not change."""
+    from shebao.cards.services import application_resubmit, production_return_import
+    from tests.cards.test_production import good_row, write_return
+
+    production, a, b = batch
+    before = b"".join(_download(client, world.centre_clerk, production.pk).streaming_content)
+    failed_row = good_row(
+        b, 2, card_no="", card_uid="", bank_account="", issue_date="", expiry_date="", box_position=""
+    )
+    failed = write_return(
+        tmp_path / "ret.csv",
+        [good_row(a, 1), {**failed_row, "failure_stage": "卡厂", "failure_reason": "相片不清晰"}],
+    )
+    production_return_import(path=failed, actor=world.centre_clerk)
+    application_resubmit(application=CardApplication.objects.get(pk=b.application_id), actor=world.centre_clerk)
+    second = production_file_write(actor=world.centre_clerk)
+    assert Card.objects.filter(production_batch=production).count() == 1  # b moved to the second batch
+    after = b"".join(_download(client, world.centre_clerk, production.pk).streaming_content)
+    assert after == before
+    zf = zipfile.ZipFile(io.BytesIO(after))
+    assert f"photos/{world.person_b.ssn}.png" in zf.namelist()
+    assert _zip(_download(client, world.centre_clerk, second.pk)).namelist()[1:] == [
+        f"photos/{world.person_b.ssn}.png"
+    ]
