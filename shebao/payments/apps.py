@@ -26,7 +26,10 @@ class PaymentsConfig(AppConfig):
     verbose_name = "待遇支付"
 
     def ready(self) -> None:
-        from shebao.payments import actions  # noqa: F401  (registers audit labels)
+        from shebao.payments import (
+            actions,  # noqa: F401  (registers audit labels)
+            jobs,  # noqa: F401  (registers the job handlers and exports)
+        )
         from shebao.payments.permissions import register
 
         register()

@@ -5,11 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import transaction
-from django.http.response import HttpResponseBase
-
-from shebao.audit import actions
-from shebao.audit.services import audit_record
 from shebao.core.exporters import ListExporter
 from shebao.core.values.masking import mask_account, mask_ssn
 from shebao.payments.models import FailureReason, PaymentLine, Payroll
@@ -162,11 +157,3 @@ class FailureExporter(ListExporter):
                 failures.get(fcode, fcode),
                 ftext,
             ]
-
-
-def export_response(
-    user: Any, exporter: ListExporter, filename: str, what: dict[str, Any]
-) -> HttpResponseBase:
-    with transaction.atomic():
-        audit_record(actor=user, action=actions.EXPORT, object_type="payments.paymentline", new=what)
-    return exporter.xlsx_response(filename)

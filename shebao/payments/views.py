@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from shebao.core.errors import PermissionDenied, StateError, ValidationError
 from shebao.core.values.money import format_yuan_display
+from shebao.jobs.services import job_start
 from shebao.orgs.models import Region
-from shebao.payments import selectors, services
+from shebao.payments import jobs, selectors, services
 from shebao.payments.forms import (
     CertificationForm,
     DeathForm,
@@ -33,6 +34,11 @@ from shebao.payments.reconciliation import (
 )
 from shebao.web.decorators import requires
 
+# A file larger than this is imported by a background job with a progress page.
+IMPORT_INLINE_BYTES = 1024 * 1024
+INLINE_LINES = jobs.INLINE_LINES
+payroll_size = jobs.payroll_size
+
 # Errors a clerk can act on are shown on the page; scope refusals (PermissionDenied) become a 403.
 SHOWN = (ValidationError, StateError, ReconciliationError)
 
@@ -51,6 +57,19 @@ def payroll_list_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.can("payroll.prepare"):  # type: ignore[union-attr]
             raise PermissionDenied("您的角色无权生成发放表")
+        if form.is_valid() and payroll_size(request.user, form.cleaned_data["benefit_type"]) > INLINE_LINES:
+            job = job_start(
+                kind=jobs.PAYROLL_GENERATE,
+                actor=request.user,
+                title=f"生成发放表：{form.cleaned_data['period']} {form.cleaned_data['benefit_type'].name}",
+                params={
+                    "region_id": _region(request).pk,
+                    "period": form.cleaned_data["period"],
+                    "benefit_type_id": form.cleaned_data["benefit_type"].pk,
+                },
+            )
+            messages.success(request, "待遇人员较多，已提交后台任务生成发放表")
+            return redirect("jobs:detail", job.pk)
         if form.is_valid():
             try:
                 payroll = services.payroll_generate(
@@ -122,6 +141,16 @@ def payroll_preflight_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires("payroll.file")
 def payroll_file_view(request: HttpRequest, pk: int) -> HttpResponse:
+    payroll = selectors.payroll_get(request.user, pk)
+    if payroll.state == payroll.State.APPROVED and payroll.lines.count() > INLINE_LINES:
+        job = job_start(
+            kind=jobs.PAYROLL_FILE,
+            actor=request.user,
+            title=f"生成代发文件：{payroll}"[:200],
+            params={"payroll_id": payroll.pk},
+        )
+        messages.success(request, "明细较多，已提交后台任务生成代发文件")
+        return redirect("jobs:detail", job.pk)
     return _act(request, pk, lambda p: services.payroll_file(payroll=p, actor=request.user), "代发文件已生成")
 
 
@@ -277,24 +306,19 @@ def repayment_generate_view(request: HttpRequest) -> HttpResponse:
 
 @requires("payroll.view")
 def payroll_export_view(request: HttpRequest, pk: int) -> HttpResponseBase:
-    from shebao.payments.exporters import PayrollLineExporter, export_response
+    from shebao.jobs.exports import export_send
 
     payroll = selectors.payroll_get(request.user, pk)
-    name = f"发放明细_{payroll.period}_{payroll.benefit_type.code}_{payroll.pk}.xlsx"
-    return export_response(
-        request.user, PayrollLineExporter(request.user, payroll), name, {"payroll": payroll.pk}
-    )
+    return export_send(request, jobs.PAYROLL_EXPORT.name, {"payroll": payroll.pk})
 
 
 @requires("payment.failures")
 def failures_export_view(request: HttpRequest) -> HttpResponseBase:
-    from shebao.payments.exporters import FailureExporter, export_response
+    from shebao.jobs.exports import export_send
 
     reason = request.GET.get("reason", "")
     reason = reason if reason in FailureReason.values else ""
-    return export_response(
-        request.user, FailureExporter(request.user, reason), "发放失败.xlsx", {"reason": reason}
-    )
+    return export_send(request, jobs.FAILURE_EXPORT.name, {"reason": reason})
 
 
 @requires("death.record")
@@ -546,6 +570,30 @@ def _certification_page(request: HttpRequest, form, **extra) -> HttpResponse:  #
     )
 
 
+def _import_job(request: HttpRequest, upload, *, kind: str, title: str, params: dict | None = None) -> HttpResponse:  # type: ignore[no-untyped-def]
+    """Keep a large upload under MEDIA_ROOT (a name nobody can guess) and import it in a background job."""
+    import uuid
+    from pathlib import Path
+
+    from django.conf import settings
+
+    relative = f"imports/{uuid.uuid4().hex}{Path(upload.name).suffix.lower()[:8]}"
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+    job = job_start(
+        kind=kind,
+        actor=request.user,
+        title=title[:200],
+        params={"file_name": upload.name, **(params or {})},
+        input_file=relative,
+    )
+    messages.success(request, "文件较大，已提交后台任务导入，完成后在任务页查看结果")
+    return redirect("jobs:detail", job.pk)
+
+
 @require_POST
 @requires("certification.import")
 def certification_import_view(request: HttpRequest) -> HttpResponse:
@@ -563,6 +611,14 @@ def certification_import_view(request: HttpRequest) -> HttpResponse:
         return redirect("payments:certification")
     upload = form.cleaned_data["file"]
     suffix = Path(upload.name).suffix.lower()[:8]
+    if upload.size > IMPORT_INLINE_BYTES:
+        return _import_job(
+            request,
+            upload,
+            kind=jobs.CERTIFICATION_IMPORT,
+            title=f"数据比对认证导入：{upload.name}",
+            params={"source": form.cleaned_data["source"]},
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as fh:
@@ -651,6 +707,8 @@ def entitlement_import_view(request: HttpRequest) -> HttpResponse:
         return redirect("payments:entitlements")
     upload = form.cleaned_data["file"]
     suffix = Path(upload.name).suffix.lower()[:8]
+    if upload.size > IMPORT_INLINE_BYTES:
+        return _import_job(request, upload, kind=jobs.ENTITLEMENT_IMPORT, title=f"导入待遇资格：{upload.name}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as fh:
