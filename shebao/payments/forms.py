@@ -61,6 +61,14 @@ class DeathForm(forms.Form):
     )
 
 
+class DeathImportForm(forms.Form):
+    file = forms.FileField(label="死亡信息文件（xlsx、xls、ods或csv）")
+    source = forms.ChoiceField(
+        label="信息来源（文件中未填写时）",
+        choices=[(s, s) for s in ("民政数据比对", "公安数据比对", "殡葬数据比对", "单位报告", "亲属报告")],
+    )
+
+
 class SettleForm(forms.Form):
     to_state = forms.ChoiceField(
         label="办结方式", choices=[("refunded", "家属已退回"), ("offset", "已从应发待遇中抵扣")]

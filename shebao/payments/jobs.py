@@ -22,6 +22,7 @@ PAYROLL_GENERATE = "payments.payroll_generate"
 PAYROLL_FILE = "payments.payroll_file"
 ENTITLEMENT_IMPORT = "payments.entitlement_import"
 CERTIFICATION_IMPORT = "payments.certification_import"
+DEATH_IMPORT = "payments.death_import"
 PROBLEMS_LISTED = 1000
 
 # Above this many entitlements (generation) or lines (bank files) the page starts a job.
@@ -155,6 +156,47 @@ def certification_import_job(progress: Progress) -> dict[str, Any]:
         else f"数据比对认证导入完成：共{result.rows}行，认证{result.certified}人，恢复发放{result.resumed}项待遇"
     )
     return {"duplicate": result.duplicate, "certified": result.certified, "resumed": result.resumed, **url}
+
+
+@job_handler(DEATH_IMPORT)
+def death_import_job(progress: Progress) -> dict[str, Any]:
+    """Deaths from a large file; all rows or none, the same file twice changes nothing."""
+    from shebao.payments.deaths import death_import
+    from shebao.people.importers import ImportRejected
+
+    job = progress.job
+    source = Path(settings.MEDIA_ROOT) / job.input_file
+    progress.set_total(1)
+    try:
+        result = death_import(
+            path=source,
+            file_name=job.params.get("file_name", source.name),
+            source=job.params.get("source", ""),
+            actor=job.created_by,
+        )
+    except ImportRejected as exc:
+        Job.objects.filter(pk=job.pk).update(
+            result={
+                "problem_count": exc.total,
+                "problems": _problem_rows(exc),
+                "url": reverse("payments:death_record"),
+            }
+        )
+        raise
+    progress.advance(1, force=True)
+    progress.job.message = (
+        "该文件已导入过，本次未做任何更改"
+        if result.duplicate
+        else f"登记死亡{result.recorded}人（已登记过的{result.unchanged}人未变），终止待遇{result.terminated}项，"
+        f"暂缓{result.held}笔，发现多发{result.overpayments}笔；请告知家属申领丧葬补助金和抚恤金"
+    )
+    ids = ",".join(map(str, result.person_ids[:200]))
+    return {
+        "duplicate": result.duplicate,
+        "recorded": result.recorded,
+        "url": reverse("payments:death_record") + (f"?imported={ids}" if ids else ""),
+        "url_label": "查看登记死亡的人员",
+    }
 
 
 # --- exports ------------------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def return_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     upload = form.cleaned_data["file"]
     try:
         result = services.return_file_import(
-            payroll=payroll, data=upload.read(), file_name=upload.name, actor=request.user
+            payroll=payroll, data=upload, file_name=upload.name, actor=request.user
         )
     except SHOWN as exc:
         messages.error(request, exc.message)
@@ -321,11 +321,62 @@ def failures_export_view(request: HttpRequest) -> HttpResponseBase:
     return export_send(request, jobs.FAILURE_EXPORT.name, {"reason": reason})
 
 
+@require_POST
 @requires("death.record")
-def death_record_view(request: HttpRequest) -> HttpResponse:
+def death_import_view(request: HttpRequest) -> HttpResponseBase:
+    """Deaths reported in a file (civil affairs, police, units, relatives): all rows or none."""
+    import tempfile
+    from pathlib import Path
+
+    from shebao.payments.deaths import death_import
+    from shebao.payments.forms import DeathImportForm
+    from shebao.people.importers import ImportRejected
+
+    form = DeathImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择要导入的文件和信息来源")
+        return redirect("payments:death_record")
+    upload = form.cleaned_data["file"]
+    if upload.size > IMPORT_INLINE_BYTES:
+        return _import_job(
+            request,
+            upload,
+            kind=jobs.DEATH_IMPORT,
+            title=f"死亡信息导入：{upload.name}",
+            params={"source": form.cleaned_data["source"]},
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()[:8]}"
+        with path.open("wb") as fh:
+            for chunk in upload.chunks():
+                fh.write(chunk)
+        try:
+            result = death_import(
+                path=path, file_name=upload.name, source=form.cleaned_data["source"], actor=request.user
+            )
+        except ImportRejected as exc:
+            return death_record_view(request, import_form=form, problems=exc.problems, rejected=exc.message)
+        except SHOWN as exc:
+            messages.error(request, exc.message)
+            return redirect("payments:death_record")
+    if result.duplicate:
+        messages.info(request, "该文件已导入过，本次未做任何更改")
+        return redirect("payments:death_record")
+    messages.success(
+        request,
+        f"死亡信息导入完成：共{result.rows}行，登记死亡{result.recorded}人（已登记过的{result.unchanged}人未变），"
+        f"终止待遇{result.terminated}项，暂缓{result.held}笔，发现多发{result.overpayments}笔。"
+        "请告知家属可申领丧葬补助金和抚恤金。",
+    )
+    return redirect(f"{reverse('payments:death_record')}?imported={','.join(map(str, result.person_ids[:200]))}")
+
+
+@requires("death.record")
+def death_record_view(request: HttpRequest, **extra) -> HttpResponse:  # type: ignore[no-untyped-def]
+    from shebao.payments.forms import DeathImportForm
     from shebao.people.selectors import persons_visible_to
 
-    form = DeathForm(request.POST or None)
+    form = DeathForm(request.POST if request.method == "POST" and not extra else None)
     if request.method == "POST" and form.is_valid():
         person = persons_visible_to(request.user).filter(ssn=form.cleaned_data["ssn"].strip().upper()).first()
         if person is None:
@@ -354,9 +405,17 @@ def death_record_view(request: HttpRequest) -> HttpResponse:
         persons_visible_to(request.user)
         .filter(death_date__isnull=False)
         .annotate(has_claim=Exists(SurvivorClaim.objects.filter(deceased=OuterRef("pk"))))
-        .order_by("-death_date", "pk")[:50]
+        .order_by("-death_date", "pk")
     )
-    return render(request, "payments/death.html", {"form": form, "recent": recent})
+    imported = [int(i) for i in request.GET.get("imported", "").split(",") if i.isdigit()]
+    context = {
+        "form": form,
+        "recent": recent.filter(pk__in=imported) if imported else recent[:50],
+        "imported": bool(imported),
+        "import_form": extra.pop("import_form", None) or DeathImportForm(),
+        **extra,
+    }
+    return render(request, "payments/death.html", context)
 
 
 @requires("survivor.view")
