@@ -502,7 +502,8 @@ def _worker(options: Options) -> None:
     PaymentLine.objects.filter(payroll=payroll).update(state="pending", failure_code="")
     with measured("returns") as took:
         for _bank_file, path in returns:
-            return_file_import(payroll=payroll, data=path.read_bytes(), file_name=path.name, actor=clerk)
+            with path.open("rb") as data:  # streamed, as the upload view hands it over
+                return_file_import(payroll=payroll, data=data, file_name=path.name, actor=clerk)
     ours = took()
     step("returns", ours, bare)
 

@@ -42,7 +42,7 @@ from shebao.orgs.models import Bank, Region
 from shebao.orgs.selectors import region_ids_under
 from shebao.payments import actions
 from shebao.payments.layouts import FileHeader, ReturnFileRefused, get_layout
-from shebao.payments.layouts.base import check_batch_no
+from shebao.payments.layouts.base import ReturnSource, check_batch_no
 from shebao.payments.layouts.txt_v1 import RecordLayout
 from shebao.payments.models import (
     ENTITLEMENT_TRANSITIONS,
@@ -71,6 +71,7 @@ from shebao.payments.preflight import (
 )
 from shebao.payments.reconciliation import (
     ReconciliationError,
+    bank_file_reconcile,
     fen_sum,
     payroll_reconcile,
     yuan,
@@ -753,7 +754,23 @@ class ReturnImportResult:
     failed: int = 0
 
 
-def _parse_for_payroll(payroll: Payroll, data: bytes):  # type: ignore[no-untyped-def]
+def _rewound(data: ReturnSource) -> ReturnSource:
+    if not isinstance(data, bytes):
+        data.seek(0)
+    return data
+
+
+def _sha256_of(data: ReturnSource) -> str:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    hashed = hashlib.sha256()
+    _rewound(data)
+    while chunk := data.read(1024 * 1024):
+        hashed.update(chunk)
+    return hashed.hexdigest()
+
+
+def _parse_for_payroll(payroll: Payroll, data: ReturnSource):  # type: ignore[no-untyped-def]
     """(bank file or None, header, streamed details) in the layout of one of the payroll's files."""
     layouts = list(dict.fromkeys(payroll.bank_files.order_by("pk").values_list("layout", flat=True)))
     if not layouts:
@@ -764,7 +781,7 @@ def _parse_for_payroll(payroll: Payroll, data: bytes):  # type: ignore[no-untype
         if not layout.reads_returns:
             continue
         try:
-            header, items = layout.iter_return(data)
+            header, items = layout.iter_return(_rewound(data))
         except ReturnFileRefused as exc:
             first_error = first_error or exc
             continue
@@ -808,30 +825,35 @@ def _check_return(bank_file: BankFile, header, items) -> _Checked:  # type: igno
     n = ok_n = 0
     total = ok_fen = 0
     for item in items:
-        if isinstance(item, str):
+        if item.__class__ is str:
             problems.append(item)
             continue
-        scaled = item.amount * 100  # layouts give at most two decimals; anything else is refused below
-        fen = int(scaled)
-        n, total = n + 1, total + fen
-        if item.paid:
-            ok_n, ok_fen = ok_n + 1, ok_fen + fen
-        seq = item.seq
+        line_no, seq, account_no, _name, amount, paid, _code, text, failure, fen = item
+        exact = True
+        if fen < 0:  # a layout that gives the amount only as a Decimal (at most two decimals, checked here)
+            scaled = amount * 100
+            fen = int(scaled)
+            exact = scaled == fen
+        n += 1
+        total += fen
+        if paid:
+            ok_n += 1
+            ok_fen += fen
         if seq >= size or sent_fen[seq] is None:
-            problems.append(f"第{item.line_no}行（序号{seq}）：代发文件{bank_file.batch_no}中没有这一笔")
+            problems.append(f"第{line_no}行（序号{seq}）：代发文件{bank_file.batch_no}中没有这一笔")
             continue
         if seen[seq]:
-            problems.append(f"第{item.line_no}行（序号{seq}）：序号重复")
+            problems.append(f"第{line_no}行（序号{seq}）：序号重复")
             continue
         seen[seq] = 1
-        if fen != sent_fen[seq] or scaled != fen:
+        if fen != sent_fen[seq] or not exact:
             problems.append(
-                f"第{item.line_no}行（序号{seq}）：金额{item.amount}与代发金额{from_fen(sent_fen[seq] or 0)}不符"
+                f"第{line_no}行（序号{seq}）：金额{amount}与代发金额{from_fen(sent_fen[seq] or 0)}不符"
             )
-        if item.account_no != sent_account[seq]:
-            problems.append(f"第{item.line_no}行（序号{seq}）：账号与代发账号不符")
-        if not item.paid:
-            failures[(item.failure, item.reason_text)].append(item.seq)
+        if account_no != sent_account[seq]:
+            problems.append(f"第{line_no}行（序号{seq}）：账号与代发账号不符")
+        if not paid:
+            failures[(failure, text)].append(seq)
     fail_n, fail_fen = n - ok_n, total - ok_fen
     if (header.total_count, to_fen(header.total_amount)) != (n, total):
         problems.append(
@@ -864,13 +886,16 @@ def _check_return(bank_file: BankFile, header, items) -> _Checked:  # type: igno
 def return_file_import(
     *,
     payroll: Payroll,
-    data: bytes,
+    data: ReturnSource,
     file_name: str,
     actor,  # type: ignore[no-untyped-def]
 ) -> ReturnImportResult:
-    """Apply a bank return file: every line or nothing; the same file again changes nothing."""
+    """Apply a bank return file: every line or nothing; the same file again changes nothing.
+
+    `data` is the file's bytes or, better for a large file, the open upload or file (seekable): it is
+    read in blocks, once for the checksum and once for the check, so memory does not grow with it."""
     _require(actor, "payroll.return_import")
-    sha = hashlib.sha256(data).hexdigest()
+    sha = _sha256_of(data)
     existing = ReturnFile.objects.filter(sha256=sha).select_related("bank_file").first()
     if existing is not None:
         if existing.bank_file.payroll_id != payroll.pk:
@@ -918,7 +943,14 @@ def return_file_import(
                 f"批次{bank_file.batch_no}有{checked.rows - changed}笔已有发放结果，回盘未导入"
             )
         bank_file = BankFile.objects.select_related("return_file").get(pk=bank_file.pk)
-        payroll_reconcile(current, bank_files=[bank_file], detail=False)
+        complete = not current.bank_files.filter(return_file__isnull=True).exists()
+        if complete:
+            # The last file: the whole payroll and every file, to the fen, before it becomes reconciled.
+            payroll_reconcile(current, detail=False)
+        else:
+            # An import changes only the lines of its own file (their state, never an amount), so the
+            # file's own reconciliation is what it can break; the payroll-wide one runs at the last file.
+            bank_file_reconcile(bank_file)
         _overpayments_detect(PaymentLine.objects.filter(bank_file=bank_file), actor=actor)
         audit_record(
             actor=actor,
@@ -931,7 +963,7 @@ def return_file_import(
                 "fail": [header.fail_count, header.fail_amount],
             },
         )
-        if not current.bank_files.filter(return_file__isnull=True).exists():
+        if complete:
             _transition(current, Payroll.State.RECONCILED, reconciled_at=timezone.now())
             audit_record(
                 actor=actor,

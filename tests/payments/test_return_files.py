@@ -210,3 +210,71 @@ def test_line_ends_other_than_crlf_are_refused_but_a_missing_last_one_is_accepte
     result = _import(payroll, text.removesuffix("\r\n").encode("gbk"), world)
 
     assert (result.paid, result.failed) == (3, 0)
+
+
+def test_an_open_file_is_read_in_blocks_with_the_same_result_as_its_bytes(
+    three, world, monkeypatch, tmp_path
+):
+    from shebao.payments.layouts import txt_v1
+
+    payroll, file_a, _ = three
+    monkeypatch.setattr(txt_v1, "READ_BLOCK", 7)  # every block boundary falls inside a line
+    path = tmp_path / "a.ret"
+    path.write_bytes(return_bytes(file_a, failures={2: "lost"}))
+
+    with path.open("rb") as data:
+        result = _import(payroll, data, world)
+
+    assert (result.paid, result.failed) == (2, 1)
+    assert _states(file_a) == {1: "paid", 2: "failed", 3: "paid"}
+    with path.open("rb") as data:
+        assert _import(payroll, data, world).duplicate is True  # same checksum, however it is read
+
+
+def test_a_bad_line_in_a_later_block_is_named_by_its_line_number(three, world, monkeypatch):
+    from shebao.payments.layouts import txt_v1
+
+    payroll, file_a, _ = three
+    monkeypatch.setattr(txt_v1, "READ_BLOCK", 100)
+    text = return_bytes(file_a).decode("gbk")
+    lines = text.split("\r\n")
+    lines[3] = lines[3].replace("|0|00|", "|0|01|")
+
+    _refused(payroll, "\r\n".join(lines).encode("gbk"), world, r"第4行（序号3）：成功的明细原因代码应为00")
+    bare_lf = "\r\n".join(text.split("\r\n")[:3]) + "\n" + "\r\n".join(text.split("\r\n")[3:])
+    _refused(payroll, bare_lf.encode("gbk"), world, "第3行：行尾应为CRLF")
+    assert set(_states(file_a).values()) == {"pending"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "D|1|6217|王|2345.60|0|00|成功",
+        "D|1|6217|王|0.05|1|99|其他",
+        "D|1|6217|王|1.00|1|08|",
+        "D|0|6217|王|2345.60|0|00|成功",
+        "D|01|6217|王|2345.60|0|00|成功",
+        "D|1|6217|王|2345.6|0|00|成功",
+        "D|1|6217|王|02345.60|0|00|成功",
+        "D|1|6217|王|2345.60|0|01|成功",
+        "D|1|6217|王|2345.60|1|00|失败",
+        "D|1|6217|王|2345.60|1|09|失败",
+        "D|1|6217|王|2345.60|2|00|成功",
+        "D|1|6217|王|2345.60|0|00",
+        "D|1|6217|王|2345.60|0|00|成功|",
+        "X|1|6217|王|2345.60|0|00|成功",
+        "D|12345678901|6217|王|2345.60|0|00|成功",
+    ],
+)
+def test_the_fast_reader_accepts_and_refuses_exactly_what_the_line_checks_do(line):
+    from shebao.payments.layouts.txt_v1 import TxtV1Layout
+
+    layout = TxtV1Layout()
+    head = "H|B1|20240620|110001|1|2345.60|1|2345.60|0|0.00\r\n"
+    _, items = layout.iter_return((head + line + "\r\n").encode("gbk"))
+    (fast,) = list(items)
+    slow = layout._detail(2, line.split("|"))
+
+    assert fast == slow
+    if not isinstance(fast, str):
+        assert fast.fen == int(fast.amount * 100)

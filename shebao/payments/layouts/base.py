@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import BinaryIO, NamedTuple
+from typing import IO, BinaryIO, NamedTuple
 
 from shebao.core.errors import ValidationError
 from shebao.core.values.money import from_fen
@@ -62,6 +63,7 @@ class ReturnRow(NamedTuple):
     reason_code: str
     reason_text: str
     failure: str  # a FailureReason value, "" when paid
+    fen: int = -1  # the amount in whole fen when the layout read it so (-1: take it from `amount`)
 
 
 class ReturnFileRefused(ValidationError):
@@ -72,6 +74,21 @@ class ReturnFileRefused(ValidationError):
         more = f"；另有{len(problems) - 20}处问题" if len(problems) > 20 else ""
         super().__init__(f"回盘文件被拒绝，未做任何更改：{shown}{more}")
         self.problems = problems
+
+
+# A return file as the importer hands it over: the bytes, or a readable binary file (an upload, an
+# open file), read once front to back by `iter_return` (or as a whole by a layout that needs bytes).
+ReturnSource = bytes | IO[bytes]
+
+
+def source_bytes(data: ReturnSource) -> bytes:
+    """The whole return file as bytes (for layouts that parse it at once)."""
+    return data if isinstance(data, bytes) else data.read()
+
+
+def source_stream(data: ReturnSource) -> IO[bytes]:
+    """The return file as a readable binary stream (bytes are wrapped, never copied to disk)."""
+    return io.BytesIO(data) if isinstance(data, bytes) else data
 
 
 # A detail row as the database streams it: (seq, account_no, account_name, amount in fen, id_no,
@@ -136,9 +153,10 @@ class Layout:
     def parse_return(self, data: bytes) -> tuple[ReturnHeader, list[ReturnRow]]:
         raise ValidationError(f"“{self.label}”格式不支持读取回盘文件")
 
-    def iter_return(self, data: bytes) -> tuple[ReturnHeader, Iterator[ReturnRow | str]]:
-        """Like parse_return, streaming: problems come as strings among the rows (override to stream)."""
-        header, rows = self.parse_return(data)
+    def iter_return(self, data: ReturnSource) -> tuple[ReturnHeader, Iterator[ReturnRow | str]]:
+        """Like parse_return, streaming: problems come as strings among the rows (override to stream;
+        this default reads the whole file into memory for `parse_return`)."""
+        header, rows = self.parse_return(source_bytes(data))
         return header, iter(rows)
 
 

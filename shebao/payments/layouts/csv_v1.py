@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from shebao.core.errors import ValidationError
-from shebao.payments.layouts.base import ReturnFileRefused
+from shebao.payments.layouts.base import ReturnFileRefused, ReturnSource, source_stream
 from shebao.payments.layouts.txt_v1 import RecordLayout
 
 BOM = "\ufeff".encode()
@@ -32,8 +32,8 @@ class CsvV1Layout(RecordLayout):
         csv.writer(buf, lineterminator="\r\n").writerow(fields)
         return buf.getvalue().encode("utf-8")
 
-    def iter_records(self, data: bytes) -> Iterator[tuple[int, list[str]]]:
-        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    def iter_records(self, data: ReturnSource) -> Iterator[tuple[int, list[str]]]:
+        text = io.TextIOWrapper(source_stream(data), encoding="utf-8-sig", newline="")  # type: ignore[type-var]
         reader = csv.reader(text)
         try:
             for row in reader:
@@ -43,3 +43,5 @@ class CsvV1Layout(RecordLayout):
             raise ReturnFileRefused(["文件不是UTF-8编码"]) from None
         except csv.Error as exc:
             raise ReturnFileRefused([f"CSV格式错误（第{reader.line_num}行附近）：{exc}"]) from None
+        finally:
+            text.detach()  # the caller's file stays open (another layout may read it next)

@@ -32,9 +32,8 @@ class Command(BaseCommand):
         for name in options["files"]:
             path = Path(name)
             try:
-                result = return_file_import(
-                    payroll=payroll, data=path.read_bytes(), file_name=path.name, actor=user
-                )
+                with path.open("rb") as data:
+                    result = return_file_import(payroll=payroll, data=data, file_name=path.name, actor=user)
             except DomainError as exc:
                 failed = True
                 self.stderr.write(f"{path.name}: {exc.message}")
