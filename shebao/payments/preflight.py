@@ -42,15 +42,16 @@ NAME_CHARSET = "name_charset"
 
 
 def candidate_lines(payroll_id: int) -> QuerySet[PaymentLine]:
-    return PaymentLine.objects.filter(payroll_id=payroll_id, bank_file__isnull=True).filter(
-        Q(state=PaymentLine.State.PENDING)
-        | Q(state=PaymentLine.State.HELD, hold_code__startswith=PREFLIGHT_PREFIX)
+    # Unordered: a rule answers per line. (The model's default ordering, by payroll, would join the
+    # payroll and its benefit type to every line and sort them all, for every rule.)
+    return (
+        PaymentLine.objects.filter(payroll_id=payroll_id, bank_file__isnull=True)
+        .filter(
+            Q(state=PaymentLine.State.PENDING)
+            | Q(state=PaymentLine.State.HELD, hold_code__startswith=PREFLIGHT_PREFIX)
+        )
+        .order_by()
     )
-
-
-def _no_account(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
-    for pk in lines.filter(Q(account_no="") | Q(bank__isnull=True)).values_list("pk", flat=True):
-        yield pk, NO_ACCOUNT, "无有效发放账户（或未登记开户银行）"
 
 
 def _name_mismatch(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
@@ -94,22 +95,28 @@ def _gbk_unsafe(text: str) -> str:
     return ""
 
 
-def _name_not_encodable(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
+def _no_account_or_name_not_encodable(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
+    # Two rules in one pass over the lines (in this order: a line without an account is held for that).
     # Bank files are GBK (txt-v1, and what the banks' systems read): a rare character outside GBK
     # (生僻字 such as 𨭉) would stop the whole file. Hold just that line for a clerk instead: they check
     # the spelling the bank holds, add it to the name whitelist, or pay the line by hand.
     # Every line's name is read, so plain tuples from the cursor and one encode per chunk of names;
     # only a chunk that fails is checked name by name.
-    sql, params = lines.exclude(account_no="").values_list("pk", "account_name").query.sql_with_params()
+    sql, params = lines.values_list("pk", "account_no", "bank_id", "account_name").query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(5000):
+            for pk, account_no, bank_id, _name in rows:
+                if not account_no or bank_id is None:
+                    yield pk, NO_ACCOUNT, "无有效发放账户（或未登记开户银行）"
             try:
-                "".join([name for _pk, name in rows]).encode("gbk")
+                "".join([name for _pk, account_no, _bank, name in rows if account_no]).encode("gbk")
                 continue
             except UnicodeEncodeError:
                 pass
-            for pk, name in rows:
+            for pk, account_no, bank_id, name in rows:
+                if not account_no or bank_id is None:
+                    continue
                 try:
                     name.encode("gbk")
                 except UnicodeEncodeError:
@@ -121,8 +128,7 @@ def _name_not_encodable(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
 
 
 BUILTIN_RULES: list[Callable[[QuerySet[PaymentLine]], Iterable[HoldRow]]] = [
-    _no_account,
-    _name_not_encodable,
+    _no_account_or_name_not_encodable,
     _name_mismatch,
 ]
 
@@ -131,13 +137,18 @@ def holds_for(payroll_id: int) -> dict[int, tuple[str, str, bool]]:
     """line id -> (hold code, reason, may fall back) of every candidate line a rule catches (first rule
     wins); lines already routed to their previous account are not caught by a fallback rule again."""
     holds: dict[int, tuple[str, str, bool]] = {}
-    routed = set(candidate_lines(payroll_id).exclude(route_note="").values_list("pk", flat=True))
+    routed: set[int] | None = None  # read only when a rule offers a fallback (rare)
     for rule in [*BUILTIN_RULES, *PREFLIGHT_HOOKS]:
         for row in rule(candidate_lines(payroll_id)):
             pk, code, reason = row[0], row[1], row[2]
             fallback = len(row) > 3 and row[3] == FALLBACK
-            if fallback and pk in routed:
-                continue
+            if fallback:
+                if routed is None:
+                    routed = set(
+                        candidate_lines(payroll_id).exclude(route_note="").values_list("pk", flat=True)
+                    )
+                if pk in routed:
+                    continue
             holds.setdefault(pk, (PREFLIGHT_PREFIX + code, reason[:200], fallback))
     return holds
 

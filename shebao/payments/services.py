@@ -810,6 +810,7 @@ def _check_return(bank_file: BankFile, header, items) -> _Checked:  # type: igno
     sent_account: list[str] = [""] * size
     lines = (
         PaymentLine.objects.filter(bank_file=bank_file)
+        .order_by()  # by seq into the lists below; no sort (nor the default ordering's joins) needed
         .annotate(fen=Cast(Round(F("amount") * 100), output_field=BigIntegerField()))
         .values_list("seq", "fen", "account_no")
     )
@@ -1219,9 +1220,9 @@ def _after_death(lines):  # type: ignore[no-untyped-def]
 def _overpayments_detect(lines, *, actor) -> int:  # type: ignore[no-untyped-def]
     """Every paid line of these for a month after the person's death becomes an overpayment to recover."""
     found = list(
-        _after_death(lines.filter(state=LS.PAID, overpayment__isnull=True)).values_list(
-            "pk", "person_id", "amount", "period", "person__death_date"
-        )
+        _after_death(lines.filter(state=LS.PAID, overpayment__isnull=True))
+        .order_by("pk")
+        .values_list("pk", "person_id", "amount", "period", "person__death_date")
     )
     if not found:
         return 0
