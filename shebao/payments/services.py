@@ -1027,6 +1027,30 @@ def _repayable(line: PaymentLine) -> bool:
     return line.state == LS.HELD and line.payroll.state in (Payroll.State.FILED, Payroll.State.RECONCILED)
 
 
+def _account_name_correct(line: PaymentLine, spelling: str, *, actor) -> PaymentAccount | None:  # type: ignore[no-untyped-def]
+    """The bank's spelling becomes the account name from the month after the failed line, so the next
+    payrolls send what the bank accepts instead of failing again with 户名不符. A new row of the
+    account history (never an overwrite), only while that same account is still the paying one."""
+    from shebao.people.services import account_add
+
+    start = next_period(line.period)
+    current = account_effective(line.person_id, start)
+    if current is None or current.account_no != line.account_no or current.account_name == spelling:
+        return None
+    return account_add(
+        actor=actor,
+        person=line.person,
+        account_no=current.account_no,
+        account_name=spelling,
+        kind=current.kind,
+        valid_from=max(current.valid_from, start),
+        bank=current.bank,
+        bank_name=current.bank_name,
+        source=current.source,
+        note=f"银行认可户名（{line.period}发放失败后与本人核实）",
+    )
+
+
 def line_resolve(
     *,
     line: PaymentLine,
@@ -1063,6 +1087,7 @@ def line_resolve(
                 raise ValidationError("该明细没有发放账户，请改用“按本人另行提供的账户支付”")
             spelling = validate_person_name(spelling, field="spelling")
             name_whitelist_add(person=locked.person, spelling=spelling, note=note, actor=actor)
+            _account_name_correct(locked, spelling, actor=actor)
             target = (locked.bank_id, locked.account_no, spelling)
         elif kind == K.NEW_ACCOUNT:
             account = account_effective(locked.person_id, period_of(timezone.localdate()))

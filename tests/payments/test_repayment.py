@@ -181,3 +181,33 @@ def test_a_line_held_at_filing_is_paid_in_the_second_batch(pay, world):
     repay = _repay(pay, world).lines.get()
 
     assert (repay.original, repay.state, repay.account_name) == (held, "pending", "王晓明")
+
+
+def test_the_bank_spelling_is_sent_from_the_next_month_so_the_name_does_not_fail_again(pay, world, failures):
+    """After a 户名不符 verified with the person, the following payrolls carry the spelling the bank accepts
+    (a new row of the account history), and the pre-flight passes it through the whitelist."""
+    from shebao.people.models import PaymentAccount
+    from tests.payments.factories import generate
+
+    _, line_a, _ = failures
+    line_resolve(
+        line=line_a, kind="name_verified", spelling="王晓明", note="本人核实", actor=world.centre_clerk
+    )
+
+    rows = list(PaymentAccount.objects.filter(person=world.person_a).order_by("valid_from", "pk"))
+    assert rows[-1].account_name == "王晓明" and rows[-1].account_no == line_a.account_no
+    assert rows[-1].valid_from == 202407 and rows[-2].account_name == "王小明"  # history kept
+    july = generate(pay, 202407).lines.get(person=world.person_a)
+    assert (july.account_no, july.account_name, july.state) == (line_a.account_no, "王晓明", "pending")
+
+
+def test_a_switched_account_is_not_overridden_by_the_old_accounts_spelling(pay, world, failures):
+    from shebao.people.models import PaymentAccount
+
+    _, line_a, _ = failures
+    AccountFactory(person=world.person_a, bank=world.bank_b, valid_from=202407)  # moved to another account
+    before = PaymentAccount.objects.filter(person=world.person_a).count()
+    line_resolve(
+        line=line_a, kind="name_verified", spelling="王晓明", note="本人核实", actor=world.centre_clerk
+    )
+    assert PaymentAccount.objects.filter(person=world.person_a).count() == before
