@@ -278,3 +278,21 @@ def test_the_fast_reader_accepts_and_refuses_exactly_what_the_line_checks_do(lin
     assert fast == slow
     if not isinstance(fast, str):
         assert fast.fen == int(fast.amount * 100)
+
+
+def test_an_import_checks_its_own_file_and_the_last_one_the_whole_payroll(three, world):
+    from shebao.payments.models import Payroll
+    from shebao.payments.reconciliation import ReconciliationError
+
+    payroll, file_a, file_b = three
+    # The approval snapshot no longer matches the lines (as if a line had been changed behind the system).
+    Payroll.objects.filter(pk=payroll.pk).update(control_total=Decimal("1.00"))
+
+    _import(payroll, return_bytes(file_a), world)  # only file A's own lines change: its figures hold
+    with pytest.raises(ReconciliationError, match="与复核时"):
+        _import(payroll, return_bytes(file_b), world, "b.txt")
+
+    assert set(_states(file_b).values()) == {"pending"}
+    assert ReturnFile.objects.filter(bank_file=file_b).count() == 0
+    payroll.refresh_from_db()
+    assert payroll.state == "filed"
