@@ -1,7 +1,8 @@
 """Pre-flight check: catch before the bank does every failure the system can already see.
 
-Built in: a line without a payment account, and a line whose account name is not the person's name
-(after `normalize_name`, or one of the person's whitelisted bank spellings). Other apps add rules by
+Built in: a line without a payment account, a line whose account name is not the person's name
+(after `normalize_name`, or one of the person's whitelisted bank spellings), a name GBK cannot encode,
+and a line into an account the bank has already refused for a lasting reason that nobody has dealt with. Other apps add rules by
 appending to PREFLIGHT_HOOKS, e.g. the cards app holds lines whose card is lost or being replaced:
 
     def card_state_hook(lines: QuerySet[PaymentLine]) -> Iterable[tuple]:
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from shebao.core.values.names import normalize_name
 from shebao.payments.models import NameWhitelist, PaymentLine
@@ -39,6 +40,7 @@ PREFLIGHT_PREFIX = "preflight:"
 NO_ACCOUNT = "no_account"
 NAME_MISMATCH = "name_mismatch"
 NAME_CHARSET = "name_charset"
+KNOWN_FAILURE = "known_failure"
 
 
 def candidate_lines(payroll_id: int) -> QuerySet[PaymentLine]:
@@ -127,9 +129,71 @@ def _no_account_or_name_not_encodable(lines: QuerySet[PaymentLine]) -> Iterable[
                     )
 
 
+# Bank answers that stay true until someone does something: the account does not exist, is closed,
+# frozen, lost, being replaced, cannot receive, is abnormal, or the bank's name differs. (其他 may be
+# passing: it is sent again.)
+LASTING_FAILURES = (
+    "name_mismatch",
+    "no_account",
+    "closed",
+    "lost",
+    "frozen",
+    "card_replacing",
+    "no_credit",
+    "abnormal",
+)
+
+
+def _known_bank_failure(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
+    """A line into an account the bank has already refused, and nobody has dealt with since: held, not
+    sent to fail again. Dealt with = the failed line (or a later line on that account) was resolved by a
+    clerk, or a later line on that account was paid. For 户名不符 only while the name sent is the one the
+    bank refused (a verified spelling becomes the account's name from the next month)."""
+    from shebao.payments.models import FailureReason, Resolution
+
+    failed: dict[tuple[int | None, str], tuple[int, int | None, str, int, str]] = {}
+    for pk, account_id, bank_id, account_no, code, period, name in (
+        PaymentLine.objects.filter(state=PaymentLine.State.FAILED, failure_code__in=LASTING_FAILURES)
+        .exclude(Exists(Resolution.objects.filter(line_id=OuterRef("pk"))))
+        .order_by("pk")
+        .values_list("pk", "account_id", "bank_id", "account_no", "failure_code", "period", "account_name")
+        .iterator(chunk_size=2000)
+    ):
+        failed[(bank_id, account_no)] = (pk, account_id, code, period, name)  # the latest failure wins
+    if not failed:
+        return
+    numbers = sorted({no for _bank, no in failed})
+    labels = dict(FailureReason.choices)
+    for i in range(0, len(numbers), 900):
+        for pk, bank_id, account_no, name in lines.filter(account_no__in=numbers[i : i + 900]).values_list(
+            "pk", "bank_id", "account_no", "account_name"
+        ):
+            found = failed.get((bank_id, account_no))
+            if found is None:
+                continue
+            failed_pk, failed_account, code, period, failed_name = found
+            if code == "name_mismatch" and normalize_name(name) != normalize_name(failed_name):
+                continue
+            later = PaymentLine.objects.filter(
+                account_no=account_no, bank_id=bank_id, pk__gt=failed_pk
+            ).exclude(pk=pk)
+            if failed_account is not None:
+                later = later.filter(account_id=failed_account)
+            if later.filter(
+                Q(state=PaymentLine.State.PAID) | Q(Exists(Resolution.objects.filter(line_id=OuterRef("pk"))))
+            ).exists():
+                continue
+            yield (
+                pk,
+                KNOWN_FAILURE,
+                f"该账户{period}发放时被银行退回（{labels.get(code, code)}），尚未核实处理，本次暂缓发放",
+            )
+
+
 BUILTIN_RULES: list[Callable[[QuerySet[PaymentLine]], Iterable[HoldRow]]] = [
     _no_account_or_name_not_encodable,
     _name_mismatch,
+    _known_bank_failure,
 ]
 
 

@@ -11,8 +11,12 @@ from shebao.payments.services import payroll_approve, payroll_file, payroll_gene
 TXT_REASONS = {
     "name_mismatch": ("01", "户名不符"),
     "no_account": ("02", "账号不存在"),
+    "closed": ("03", "已销户"),
     "lost": ("04", "挂失"),
+    "frozen": ("05", "冻结"),
     "card_replacing": ("06", "换卡中"),
+    "no_credit": ("07", "只进不出"),
+    "abnormal": ("08", "介质或账户状态异常"),
     "other": ("99", "其他：账户已止付"),
 }
 
