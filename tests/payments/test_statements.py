@@ -37,3 +37,9 @@ def test_statements_follow_the_data_scope(client, pay, world):
     assert "银行处理中" in page
     assert c.get(reverse("payments:statement", args=[world.person_b.pk])).status_code == 403
     assert c.get(reverse("payments:my_statement")).status_code == 403
+
+
+def test_the_person_page_links_to_the_statement(client, pay, world):
+    c = _login(client, world.unit_clerk)
+    page = c.get(reverse("people:detail", args=[world.person_a.pk])).content.decode()
+    assert 'id="statement-link"' in page and reverse("payments:statement", args=[world.person_a.pk]) in page
