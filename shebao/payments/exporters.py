@@ -101,8 +101,8 @@ class PayrollLineExporter(ListExporter):
 class FailureExporter(ListExporter):
     sheet_name = "发放失败"
 
-    def __init__(self, user: Any, reason: str = ""):
-        self.user, self.reason = user, reason
+    def __init__(self, user: Any, reason: str = "", status: str = "all"):
+        self.user, self.reason, self.status = user, reason, status
 
     def headers(self) -> Sequence[str]:
         return [
@@ -126,7 +126,7 @@ class FailureExporter(ListExporter):
     def rows(self) -> Iterable[Sequence[Any]]:
         ssn, account = _masks(self.user)
         failures = dict(FailureReason.choices)
-        qs = failed_lines_visible_to(self.user, reason=self.reason).values_list(
+        qs = failed_lines_visible_to(self.user, reason=self.reason, status=self.status).values_list(
             "period",
             "benefit_type__name",
             "person__ssn",

@@ -220,13 +220,15 @@ def _payroll_export_count(user: Any, params: dict[str, Any]) -> int:
 def _failure_export(user: Any, params: dict[str, Any]) -> tuple[Any, str]:
     from shebao.payments.exporters import FailureExporter
 
-    return FailureExporter(user, params.get("reason", "")), "发放失败.xlsx"
+    return FailureExporter(user, params.get("reason", ""), params.get("status", "all")), "发放失败.xlsx"
 
 
 def _failure_export_count(user: Any, params: dict[str, Any]) -> int:
     from shebao.payments.selectors import failed_lines_visible_to
 
-    return failed_lines_visible_to(user, reason=params.get("reason", "")).count()
+    return failed_lines_visible_to(
+        user, reason=params.get("reason", ""), status=params.get("status", "all")
+    ).count()
 
 
 PAYROLL_EXPORT = register_export(

@@ -57,7 +57,11 @@ def bank_file_get(user, pk: int) -> BankFile:  # type: ignore[no-untyped-def]
     return bank_file
 
 
-def failed_lines_visible_to(user, *, reason: str = "") -> QuerySet[PaymentLine]:  # type: ignore[no-untyped-def]
+FAILURE_STATUSES = (("open", "待处理"), ("resolved", "已处理"), ("all", "全部"))
+
+
+def failed_lines_visible_to(user, *, reason: str = "", status: str = "all") -> QuerySet[PaymentLine]:  # type: ignore[no-untyped-def]
+    """Failed lines of the people the user sees; `status` open = no clerk has decided how to pay it yet."""
     qs = (
         PaymentLine.objects.filter(
             state=PaymentLine.State.FAILED, person__in=persons_visible_to(user).values("pk")
@@ -75,6 +79,10 @@ def failed_lines_visible_to(user, *, reason: str = "") -> QuerySet[PaymentLine]:
     )
     if reason:
         qs = qs.filter(failure_code=reason)
+    if status == "open":
+        qs = qs.filter(resolution__isnull=True)
+    elif status == "resolved":
+        qs = qs.filter(resolution__isnull=False)
     return qs.order_by("-period", "failure_code", "person__ssn")
 
 

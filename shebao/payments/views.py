@@ -196,13 +196,16 @@ def failures_view(request: HttpRequest) -> HttpResponse:
     reason = request.GET.get("reason", "")
     if reason not in FailureReason.values:
         reason = ""
-    page = Paginator(selectors.failed_lines_visible_to(request.user, reason=reason), 50).get_page(
-        request.GET.get("page")
-    )
+    status = request.GET.get("status", "open")
+    if status not in dict(selectors.FAILURE_STATUSES):
+        status = "open"
+    page = Paginator(
+        selectors.failed_lines_visible_to(request.user, reason=reason, status=status), 50
+    ).get_page(request.GET.get("page"))
     from django.db.models import Count
 
     by_reason = (
-        selectors.failed_lines_visible_to(request.user)
+        selectors.failed_lines_visible_to(request.user, status=status)
         .order_by()
         .values_list("failure_code")
         .annotate(n=Count("id"), fen=fen_sum())
@@ -216,10 +219,12 @@ def failures_view(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "reason": reason,
             "reasons": FailureReason.choices,
+            "status": status,
+            "statuses": selectors.FAILURE_STATUSES,
             "by_reason": [(code, labels.get(code, code), n, yuan(fen)) for code, n, fen in by_reason],
             "held": selectors.held_lines_visible_to(request.user)[:200],
             "repayment_form": RepaymentForm(),
-            "querystring": f"reason={reason}" if reason else "",
+            "querystring": f"status={status}" + (f"&reason={reason}" if reason else ""),
         },
     )
 
@@ -280,7 +285,7 @@ def line_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, f"{line.person.name}的发放失败已处理，将在下一个二次支付批次中支付")
-            return redirect("payments:failures")
+            return redirect(reverse("payments:failures") + "?status=resolved")
     return render(request, "payments/resolve.html", {"line": line, "form": form})
 
 
@@ -318,7 +323,9 @@ def failures_export_view(request: HttpRequest) -> HttpResponseBase:
 
     reason = request.GET.get("reason", "")
     reason = reason if reason in FailureReason.values else ""
-    return export_send(request, jobs.FAILURE_EXPORT.name, {"reason": reason})
+    status = request.GET.get("status", "all")
+    status = status if status in dict(selectors.FAILURE_STATUSES) else "all"
+    return export_send(request, jobs.FAILURE_EXPORT.name, {"reason": reason, "status": status})
 
 
 @require_POST

@@ -109,6 +109,8 @@ def test_it_walks_a_payroll_through_a_failure_and_a_second_payment(
     body = upload(pg, second)
     assert "已对账" in body and "100.00%" in body and BALANCED in body
     pg.click("text=支付失败与二次支付")
+    assert "没有发放失败的明细" in pg.inner_text("#failure-table")  # nothing left to deal with
+    pg.click("#failure-status >> text=已处理")
     assert "二次支付：已发放" in pg.inner_text("body")
 
     # The first payroll still balances to the fen: its failed line stays failed, the money went in

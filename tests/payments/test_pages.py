@@ -176,6 +176,10 @@ def test_a_clerk_resolves_a_failure_and_starts_a_second_payment_batch(client, pa
         follow=True,
     ).content.decode()
     assert "已处理" in page and "待二次支付" in page
+    # the open queue is empty now; the resolved line is under 已处理 and in 全部
+    listing = c.get(reverse("payments:failures")).content.decode()
+    assert "没有发放失败的明细" in listing and reverse("payments:line_resolve", args=[line.pk]) not in listing
+    assert "待二次支付" in c.get(reverse("payments:failures") + "?status=all").content.decode()
 
     response = c.post(reverse("payments:repayment_generate"), {"benefit_type": pay.pension.pk}, follow=True)
     batch = Payroll.objects.get(kind="repayment")
