@@ -33,4 +33,9 @@ class PaymentsConfig(AppConfig):
         from shebao.payments.permissions import register
 
         register()
+        from shebao.payments.services import deaths_from_person_import
+        from shebao.people.services import PERSON_DEATH_HOOKS
+
+        if deaths_from_person_import not in PERSON_DEATH_HOOKS:
+            PERSON_DEATH_HOOKS.append(deaths_from_person_import)
         post_migrate.connect(_ensure_benefit_types, sender=self, dispatch_uid="payments.ensure_benefit_types")

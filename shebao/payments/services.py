@@ -1295,6 +1295,17 @@ def death_record(
     the bank are checked again when their return file is imported.
     """
     _require(actor, "death.record")
+    return _death_apply(person=person, death_date=death_date, actor=actor, source=source)
+
+
+def deaths_from_person_import(deaths: list[tuple[int, dt.date]], actor, source: str) -> None:  # type: ignore[no-untyped-def]
+    """The person import marked these existing persons dead (a PERSON_DEATH_HOOKS hook, inside its
+    transaction): their benefits stop exactly as for a death recorded at the counter."""
+    for person_id, death_date in deaths:
+        _death_apply(person=Person(pk=person_id), death_date=death_date, actor=actor, source=source)
+
+
+def _death_apply(*, person: Person, death_date: dt.date, actor, source: str) -> DeathOutcome:  # type: ignore[no-untyped-def]
     if death_date > timezone.localdate():
         raise ValidationError("死亡日期不能晚于今天", field="death_date")
     death_period = period_of(death_date)

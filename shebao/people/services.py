@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from shebao.core.values.ssn import parse_ssn
 from shebao.orgs.models import Bank, Employer, Region, Township
 from shebao.orgs.selectors import region_ids_under
 from shebao.people.importers import (
+    DEATH_DATE,
     SSN,
     AccountRow,
     CellError,
@@ -332,6 +333,9 @@ def persons_import(
                     raise ImportRejected(
                         writer.problems, warnings=checked.warnings, row_count=checked.row_count
                     )
+                if writer.deaths:
+                    for hook in PERSON_DEATH_HOOKS:
+                        hook(writer.deaths, actor, f"人员导入：{file_name}"[:100])
                 batch.created_count = writer.created
                 batch.updated_count = writer.updated
                 batch.unchanged_count = writer.unchanged
@@ -359,6 +363,12 @@ def persons_import(
     result.created, result.updated = writer.created, writer.updated
     result.unchanged, result.accounts_added = writer.unchanged, writer.accounts_added
     return result
+
+
+# Called inside the import's transaction with [(person id, death date)] of the existing persons the
+# import has just marked dead, the acting user and a source text. The payments app stops their
+# benefits there exactly as a death recorded at the counter does (people knows nothing of payments).
+PERSON_DEATH_HOOKS: list[Callable[[list[tuple[int, dt.date]], Any, str], None]] = []
 
 
 # Person fields an import may set, in PersonRow order; None in a row means "keep".
@@ -395,6 +405,7 @@ class _PersonWriter:
         self.bank_codes = {pk: code for code, pk in refs.banks.items()}
         self.problems: list[Problem] = []
         self.seen = self.created = self.updated = self.unchanged = self.accounts_added = 0
+        self.deaths: list[tuple[int, dt.date]] = []  # existing persons this import marks dead
         # pypinyin is the slowest step of an import; names repeat a lot in a county.
         self.initials = functools.lru_cache(maxsize=20_000)(name_pinyin_initials)
         self.inserter = _PersonInserter(self.now)
@@ -533,6 +544,18 @@ class _PersonWriter:
                 if value is not None and value != current[ci]:
                     old[name], new[name] = current[ci], value
                     merged[name] = value
+            if "death_date" in new:
+                if old["death_date"] is not None:
+                    self.problems.append(
+                        Problem(
+                            row.row,
+                            DEATH_DATE,
+                            f"{new['death_date']:%Y-%m-%d}",
+                            f"已登记死亡日期{old['death_date']:%Y-%m-%d}，导入不能更改；更正请由中心复核员办理",
+                        )
+                    )
+                    continue
+                self.deaths.append((pid, new["death_date"]))
             initials = current[3]
             if "name" in new:
                 initials = self.initials(row.name)
