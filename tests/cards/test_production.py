@@ -297,13 +297,13 @@ def test_it_refuses_the_file_when_a_card_moved_between_validation_and_writing(
 
     _, a, b = in_production
     path = write_return(tmp_path / "race.csv", [good_row(a, 1), good_row(b, 2)])
-    real_match = importers.match_rows
+    real_match = importers.match_staged
 
     def match_then_someone_moves_b(*args, **kwargs):  # type: ignore[no-untyped-def]
         real_match(*args, **kwargs)
         Card.objects.filter(pk=b.pk).update(state=CardState.PRODUCTION_FAILED)
 
-    monkeypatch.setattr(importers, "match_rows", match_then_someone_moves_b)
+    monkeypatch.setattr(importers, "match_staged", match_then_someone_moves_b)
     before = AuditLog.objects.count()
 
     with pytest.raises(StateError, match="他人修改"):
