@@ -1443,24 +1443,41 @@ def certification_record(
     return CertificationOutcome(certification=cert, resumed=resumed, back_pay_months=months)
 
 
+def _last_payroll_run(ent: Entitlement) -> int:
+    """The latest period of this benefit type whose normal payroll covering the person is past its draft."""
+    periods = (
+        Payroll.objects.filter(kind=Payroll.Kind.NORMAL, benefit_type_id=ent.benefit_type_id)
+        .exclude(state=Payroll.State.DRAFT)
+        .order_by("-period")
+        .values_list("period", "region_id")
+    )
+    for period, region_id in periods[:24]:
+        if ent.person.region_id in region_ids_under(region_id):
+            return int(period)
+    return 0
+
+
 def certification_resume(*, person_id: int, certified_on: dt.date, actor) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """Resume the person's entitlements suspended for want of certification (1201); the months missed
     become a BackPay paid in the next payroll. Runs inside the caller's transaction. Returns
     (entitlements resumed, months to back-pay)."""
     current = period_of(certified_on)
     resumed = months = 0
-    for ent in Entitlement.objects.select_for_update().filter(
+    for ent in Entitlement.objects.select_for_update().select_related("person").filter(
         person_id=person_id, state=Entitlement.State.SUSPENDED, reason=Entitlement.Reason.NO_SURVIVAL_PROOF
     ):
-        if ent.suspended_from is not None and ent.suspended_from <= current:
+        # A certification recorded late (a data match dated weeks ago) also owes the months whose
+        # payrolls were approved since, while the entitlement was still suspended.
+        last = max(current, _last_payroll_run(ent))
+        if ent.suspended_from is not None and ent.suspended_from <= last:
             BackPay.objects.create(
                 entitlement=ent,
                 from_period=ent.suspended_from,
-                to_period=current,
+                to_period=last,
                 reason=f"{certified_on:%Y-%m-%d}认证后恢复发放，补发暂停期间待遇",
                 created_by=actor,
             )
-            months += len(list(period_range(ent.suspended_from, current)))
+            months += len(list(period_range(ent.suspended_from, last)))
         Entitlement.objects.filter(pk=ent.pk).update(
             state=Entitlement.State.ACTIVE, reason="", suspended_from=None
         )

@@ -149,3 +149,26 @@ def test_the_sweep_runs_from_the_page_and_the_command(client, pay, world):
     out = StringIO()
     call_command("certification_sweep", "--period", "202611", "--as", "clerk", stdout=out)
     assert "0项" in out.getvalue()
+
+
+def test_a_late_recorded_certification_back_pays_the_months_paid_without_the_person_since(certified, world):
+    """Seen alive on 28 June (a data match), recorded only after July's payroll was approved without the
+    person: July is owed, although it lies after the certification's own month."""
+    _sweep(world)  # A suspended from 202407
+    payroll_approve(payroll=generate(certified, 202407), actor=world.supervisor)
+    outcome = certification_record(
+        person=world.person_a,
+        channel="data_match",
+        certified_on=dt.date(2024, 6, 28),
+        actor=world.centre_clerk,
+    )
+    payroll_approve(payroll=generate(certified, 202408), actor=world.supervisor)
+    assert outcome.back_pay_months == 1
+    august = generate(certified, 202409)
+    assert [k for k in _kinds(august) if k[0] == "王小明"] == [
+        ("王小明", 202409, "normal", Decimal("2345.60"))
+    ]
+    lines = sorted(
+        Entitlement.objects.get(person=world.person_a).person.payment_lines.values_list("period", "kind")
+    )
+    assert lines == [(202407, "back_pay"), (202408, "normal"), (202409, "normal")]
