@@ -30,6 +30,7 @@ from shebao.payments.reconciliation import (
     bank_file_figures,
     fen_sum,
     payroll_figures,
+    payroll_reconcile,
     yuan,
 )
 from shebao.web.decorators import requires
@@ -95,12 +96,19 @@ def payroll_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         state = ""
     page = Paginator(selectors.payroll_lines(payroll, state=state), 50).get_page(request.GET.get("page"))
     files = [(f, bank_file_figures(f)) for f in payroll.bank_files.select_related("bank", "return_file")]
+    # The same check the code runs after every step: the lines against themselves by state, against
+    # the approval snapshot, every bank file's control totals and every return file's totals.
+    try:
+        figures, reconcile_error = payroll_reconcile(payroll), ""
+    except ReconciliationError as exc:
+        figures, reconcile_error = payroll_figures(payroll), exc.message
     return render(
         request,
         "payments/payroll_detail.html",
         {
             "payroll": payroll,
-            "figures": payroll_figures(payroll),
+            "figures": figures,
+            "reconcile_error": reconcile_error,
             "files": files,
             "page_obj": page,
             "state": state,

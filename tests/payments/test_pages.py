@@ -288,3 +288,19 @@ def test_every_page_of_the_section_opens_for_the_roles_that_see_it(client, pay, 
             assert status == (200 if user.can(item.action) else 403), (user.username, item.url_name)
         detail = client.get(reverse("payments:payroll_detail", args=[payroll.pk])).status_code
         assert detail == (200 if user.can("payroll.view") else 403)
+
+
+def test_the_payroll_page_shows_a_reconciliation_gap_against_the_approval_snapshot(client, pay, world):
+    """The page runs the same check as the code: a line changed behind the system's back shows."""
+    from decimal import Decimal
+
+    payroll = approved(pay)
+    page = (
+        _client(client, world.auditor)
+        .get(reverse("payments:payroll_detail", args=[payroll.pk]))
+        .content.decode()
+    )
+    assert "成功+失败+待发+暂缓＝应发，笔数与金额相符，与复核时一致" in page
+    PaymentLine.objects.filter(payroll=payroll, person=world.person_a).update(amount=Decimal("2345.61"))
+    page = client.get(reverse("payments:payroll_detail", args=[payroll.pk])).content.decode()
+    assert "与复核时不平：明细2笔4145.61元，控制数2笔4145.60元" in page and "badge-danger" in page
