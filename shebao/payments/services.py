@@ -1567,6 +1567,11 @@ def entitlement_change_request(
         allowed = reasons.get(kind)
         if allowed is not None and reason not in allowed:
             raise ValidationError(f"原因代码应为{'、'.join(sorted(allowed))}之一", field="reason")
+        if reason == Entitlement.Reason.DEATH:
+            raise ValidationError(
+                "因死亡终止请在“死亡登记”中办理：次月起停发，已发的多发待遇列入追回，并告知家属申领丧葬补助金和抚恤金",
+                field="reason",
+            )
     else:
         raise ValidationError("请选择变更类型", field="kind")
     checked = _check_period(period, "生效期") if period not in (None, "") else None

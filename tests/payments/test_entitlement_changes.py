@@ -66,6 +66,10 @@ def test_a_change_is_checked_when_asked_and_one_waits_at_a_time(pay, world):
         entitlement_change_request(
             entitlement=pay.ent_a, kind="suspend", reason="1401", actor=world.centre_clerk
         )
+    with pytest.raises(ValidationError, match="死亡登记"):  # death has its own flow: overpayments, family
+        entitlement_change_request(
+            entitlement=pay.ent_a, kind="terminate", reason="1401", period=202407, actor=world.centre_clerk
+        )
     with pytest.raises(StateError, match="不能恢复发放"):
         entitlement_change_request(entitlement=pay.ent_a, kind="resume", actor=world.centre_clerk)
     entitlement_change_request(
