@@ -478,6 +478,13 @@ def payroll_approve(*, payroll: Payroll, actor) -> Payroll:  # type: ignore[no-u
             raise StateError(f"该发放表已由{by}复核，不能重复复核")
         if current.prepared_by_id == actor.pk:
             raise PermissionDenied("复核人不能是制表人本人，请由另一名复核员复核")
+        if (
+            current.kind == Payroll.Kind.REPAYMENT
+            and Resolution.objects.filter(line__repayments__payroll=current, resolved_by=actor).exists()
+        ):
+            # The account a failed line is paid into again was chosen by whoever resolved it (an
+            # alternate account the person gave, a verified spelling): a second person checks it.
+            raise PermissionDenied("本批次中有您本人处理的失败明细（核定了支付账户），请由另一名复核员复核")
         count, total = _lines_total(current)
         if count == 0:
             raise StateError("发放表没有任何明细，不能复核")

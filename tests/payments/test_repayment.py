@@ -211,3 +211,25 @@ def test_a_switched_account_is_not_overridden_by_the_old_accounts_spelling(pay, 
         line=line_a, kind="name_verified", spelling="王晓明", note="本人核实", actor=world.centre_clerk
     )
     assert PaymentAccount.objects.filter(person=world.person_a).count() == before
+
+
+def test_whoever_chose_the_account_of_a_second_payment_cannot_approve_its_batch(pay, world, failures):
+    """An alternate account resolved by a supervisor must be approved by another supervisor."""
+    from shebao.core.errors import PermissionDenied
+    from tests.factories import UserFactory
+
+    _, line_a, _ = failures
+    line_resolve(
+        line=line_a,
+        kind="alternate",
+        bank=world.bank_b,
+        account_no=AccountFactory.build().account_no,
+        account_name="王小明",
+        proof="本人签字确认书 2024-07-01",
+        actor=world.supervisor,
+    )
+    batch = _repay(pay, world)
+    with pytest.raises(PermissionDenied, match="另一名复核员"):
+        payroll_approve(payroll=batch, actor=world.supervisor)
+    other = UserFactory(username="sup2", role="centre_supervisor", region=world.region)
+    assert payroll_approve(payroll=batch, actor=other).state == "approved"
