@@ -749,6 +749,8 @@ def match_staged(stage: _Stage, problems: list[Problem], banks: dict[str, Bank])
                 break
             after = rows[-1].line
             match_rows(rows, problems, banks)
+            if len(problems) >= MAX_PROBLEMS:
+                break  # the file is refused; the list shows the first MAX_PROBLEMS anyway
             stage.add_changes([r for r in rows if r.outcome in ("produced", "failed") and r.card is not None])
         if stage.pg:
             cursor.execute(f"ANALYZE {_STAGE}")
