@@ -451,6 +451,25 @@ def mailable_cards(user: Any) -> QuerySet[Card]:
     )
 
 
+def mail_to_prepare(user: Any) -> QuerySet[Card]:
+    """Cards whose application chose mail (邮寄) at the window, produced and not yet asked to be mailed:
+    the centre's queue of mail requests to prepare for the holder."""
+    from shebao.cards.models import OPEN_MAIL_STATES, DeliveryMode, MailState
+
+    if not user.is_authenticated or not (user.is_superuser or user.role in CENTRE_ROLES):
+        return Card.objects.none()
+    return (
+        cards_visible_to(user)
+        .filter(
+            application__delivery=DeliveryMode.MAIL,
+            state__in=[CardState.PRODUCED, CardState.SHIPPED, CardState.IN_STOCK],
+        )
+        .exclude(mail_requests__state__in=[*OPEN_MAIL_STATES, MailState.DISPATCHED])
+        .select_related("person", "bank", "application")
+        .order_by("application__created_at", "pk")
+    )
+
+
 # ---------------------------------------------------------------- temporary cards
 
 

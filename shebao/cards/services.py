@@ -1879,18 +1879,40 @@ def _mail_transition(
     )
 
 
+def _on_behalf(actor: Any, card: Card) -> bool:
+    """Whether `actor` acts for the holder: a centre clerk at the window (the holder present or calling).
+
+    The holder acts for themself; nobody else may ask for a card to be mailed or upload the proofs.
+    """
+    if (
+        getattr(actor, "role", None) == Role.CARDHOLDER
+        and getattr(actor, "person_id", None) == card.person_id
+    ):
+        return False
+    if getattr(actor, "role", None) == Role.CENTRE_CLERK:
+        _require_card_scope(actor, card)
+        return True
+    raise PermissionDenied("邮寄领卡须由持卡人本人申请，或由中心窗口经办员代持卡人办理")
+
+
 def _require_own_request(actor: Any, req: MailRequest) -> None:
+    if getattr(actor, "role", None) == Role.CENTRE_CLERK:
+        _require_card_scope(actor, req.card)
+        return
     if getattr(actor, "person_id", None) != req.person_id:
-        raise PermissionDenied("只能由持卡人本人办理自己的邮寄申请")
+        raise PermissionDenied("只能由持卡人本人（或中心窗口经办员代办）办理邮寄申请")
 
 
 def mail_request_create(*, card: Card, address: str, phone: str, actor: Any) -> MailRequest:
-    """The holder asks for the card by EMS (费用到付) and is told the phrase to read in the video."""
+    """Ask for the card by EMS (费用到付); the holder is told the phrase to read in the video.
+
+    The holder asks from their own page; a centre clerk may ask on the holder's behalf (the holder at
+    the window, or mail chosen at the application), uploading the proofs the holder provides.
+    """
     from shebao.cards.conf import liveness_phrase
 
     _require_card_scope(actor, card)
-    if getattr(actor, "person_id", None) != card.person_id:
-        raise PermissionDenied("邮寄领卡须由持卡人本人申请")
+    on_behalf = _on_behalf(actor, card)
     if card.state not in MAILABLE_STATES:
         raise StateError(f"社保卡当前状态为“{state_label(card.state)}”，不能申请邮寄")
     address, phone = address.strip(), phone.strip()
@@ -1914,11 +1936,26 @@ def mail_request_create(*, card: Card, address: str, phone: str, actor: Any) -> 
                 created_by=actor,
             )
             audit_record(
-                actor=actor, action=actions.MAIL_REQUEST, obj=req, new={"card": card.pk, "address": address}
+                actor=actor,
+                action=actions.MAIL_REQUEST,
+                obj=req,
+                new={"card": card.pk, "address": address, "on_behalf": on_behalf},
+                reason="窗口代持卡人申请" if on_behalf else "",
             )
     except IntegrityError:
         raise StateError("该卡已有未完成的邮寄申请，请在原申请中继续办理") from None
     return req
+
+
+def mail_request_from_application(*, card: Card, actor: Any) -> MailRequest:
+    """The window prepares the mail request of a card whose application chose mail (邮寄), with the
+    address and phone collected at the application."""
+    application = card.application
+    if application is None or application.delivery != DeliveryMode.MAIL:
+        raise ValidationError("该卡申领时未选择邮寄领卡，请由持卡人申请邮寄或填写邮寄地址")
+    return mail_request_create(
+        card=card, address=application.mail_address, phone=application.mail_phone, actor=actor
+    )
 
 
 def mail_proof_upload(*, request: MailRequest, kind: str, upload: Any, actor: Any) -> LivenessProof:

@@ -67,6 +67,7 @@ from shebao.cards.services import (
     mail_request_approve,
     mail_request_cancel,
     mail_request_create,
+    mail_request_from_application,
     mail_request_reject,
     mail_request_resubmit,
     notice_resend,
@@ -993,6 +994,22 @@ def mail_proof_view(request: HttpRequest, pk: int) -> FileResponse:
 
 @requires("card.mail_review")
 def mail_requests_view(request: HttpRequest) -> HttpResponse:
+    """The review queue, and the cards whose application chose mail: the window prepares their request."""
+    if request.method == "POST" and request.POST.get("step") == "prepare":
+        raw = request.POST.get("card", "")
+        card = selectors.mail_to_prepare(request.user).filter(pk=raw).first() if raw.isdigit() else None
+        if card is None:
+            messages.error(request, "该卡不在待准备邮寄的名单中，请刷新后重试")
+            return redirect("cards:mail_requests")
+        try:
+            req = mail_request_from_application(card=card, actor=request.user)
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("cards:mail_requests")
+        messages.success(request, "已代持卡人提交邮寄申请，请上传持卡人提供的生存状态认证材料")
+        return redirect("cards:mail_detail", req.pk)
     state = request.GET.get("state", MailState.REQUESTED)
     qs = selectors.mail_requests_visible_to(request.user)
     if state in MailState.values:
@@ -1001,20 +1018,43 @@ def mail_requests_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cards/mail_requests.html",
-        {"page_obj": page, "state": state, "states": MailState.choices, "querystring": _querystring(request)},
+        {
+            "page_obj": page,
+            "state": state,
+            "states": MailState.choices,
+            "querystring": _querystring(request),
+            "to_prepare": selectors.mail_to_prepare(request.user)[:200],
+        },
     )
 
 
 @requires("card.mail_review")
 def mail_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Review the proofs, approve or reject with a reason, then dispatch by EMS with the tracking number."""
-    from shebao.cards.forms import MailDispatchForm, MailRejectForm
+    from shebao.cards.forms import MailDispatchForm, MailRejectForm, ProofUploadForm
 
     req = selectors.mail_request_get(request.user, pk)
     step = request.POST.get("step", "")
     reject_form = MailRejectForm(request.POST if step == "reject" else None)
     dispatch_form = MailDispatchForm(request.POST if step == "dispatch" else None)
     try:
+        # the window uploads what the holder brought or sent (on the holder's behalf)
+        if step == "upload":
+            upload = ProofUploadForm(request.POST, request.FILES)
+            if not upload.is_valid():
+                raise ValidationError("请选择材料类型和文件")
+            proof = mail_proof_upload(
+                request=req,
+                kind=upload.cleaned_data["kind"],
+                upload=upload.cleaned_data["file"],
+                actor=request.user,
+            )
+            messages.success(request, f"已代持卡人上传{proof.get_kind_display()}")
+            return redirect("cards:mail_detail", req.pk)
+        if step == "resubmit":
+            mail_request_resubmit(request=req, actor=request.user)
+            messages.success(request, "已重新提交审核")
+            return redirect("cards:mail_detail", req.pk)
         if step == "approve":
             mail_request_approve(request=req, actor=request.user)
             messages.success(request, "审核通过，可以安排EMS邮寄")
@@ -1043,6 +1083,7 @@ def mail_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "location": location,
             "reject_form": reject_form,
             "dispatch_form": dispatch_form,
+            "kinds": LivenessProof.Kind.choices,
         },
     )
 

@@ -116,7 +116,7 @@ def test_it_keeps_requests_and_reviews_to_the_right_people(world, card, req) -> 
     with pytest.raises(PermissionDenied):
         mail_request_create(card=other, address="某地某街道某号", phone="13800000000", actor=world.cardholder)
     with pytest.raises(PermissionDenied):
-        mail_proof_upload(request=req, kind="video", upload=files()["video"], actor=world.centre_clerk)
+        mail_proof_upload(request=req, kind="video", upload=files()["video"], actor=world.bank_clerk)
     upload_all(world, req)
     with pytest.raises(PermissionDenied):
         mail_request_approve(request=req, actor=world.bank_clerk)
