@@ -101,7 +101,7 @@ CARD_HANDOVER_ACTIVATE = "card.handover_activate"
 LABELS.update(
     {
         CARD_MEMBER_HANDOUT: "单位登记发卡到人",
-        CARD_HANDOVER_ACTIVATE: "集中领卡统一激活金融功能",
+        CARD_HANDOVER_ACTIVATE: "集中领卡按发卡名单统一启用（人社及金融功能）",
     }
 )
 

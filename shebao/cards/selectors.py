@@ -604,7 +604,8 @@ def handovers_of_unit(user: Any) -> list[UnitHandover]:
 
 
 def settled_handovers_to_activate(user: Any, outlet: Outlet) -> list[dict[str, Any]]:
-    """Settled handovers at the outlet with issued cards of the user's bank not yet financially activated."""
+    """Settled handovers at the outlet with handed-out cards of the user's bank still to enable (either
+    function: 按发卡名单启用)."""
     if user.role != Role.BANK_CLERK:
         return []
     rows = (
@@ -613,8 +614,8 @@ def settled_handovers_to_activate(user: Any, outlet: Outlet) -> list[dict[str, A
             handover__settled_at__isnull=False,
             card__state="issued",
             card__bank_id=user.bank_id,
-            card__fin_activated_at__isnull=True,
         )
+        .filter(Q(card__fin_activated_at__isnull=True) | Q(card__ss_activated_at__isnull=True))
         .values("handover_id", "handover__employer__name")
         .annotate(n=Count("id"))
         .order_by("handover_id")

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shebao.accounts.roles import Role
@@ -2551,37 +2552,63 @@ def unit_member_handout_record(
     return changed
 
 
-def handover_activate_financial(*, handover: UnitHandover, place: str, actor: Any) -> int:
-    """文登: the co-brand bank brings its mobile POS to the unit and activates the handed-out cards at once."""
+class HandoverActivation(NamedTuple):
+    """How many of a handover's cards had each function enabled now (the others were already)."""
+
+    social: int
+    financial: int
+
+
+def handover_activate(*, handover: UnitHandover, place: str, actor: Any) -> HandoverActivation:
+    """文登: 工商银行根据发卡名单对已发卡人员进行社保卡启用.
+
+    After the unit brought back its list, the co-brand bank enables every card handed out to a member
+    (those not returned): the social function on behalf of the centre (channel 银行网点代办, through the
+    one place that enables it, so campaigns move the medical balance) and the financial function by
+    its mobile terminal at the unit.
+    """
     if getattr(actor, "role", None) != Role.BANK_CLERK:
-        raise PermissionDenied("金融功能只能由联名银行激活")
+        raise PermissionDenied("集中领卡的统一启用只能由联名银行办理")
     if not place.strip():
         raise ValidationError("请填写激活地点（如单位名称及地址）", field="place")
     _require_outlet_scope(actor, handover.outlet)
     if handover.settled_at is None:
         raise StateError("单位尚未交回发卡名单，请先办理交回，再统一激活已发出的卡")
     ids = list(
-        CardIssue.objects.filter(
-            handover=handover,
-            card__state=CardState.ISSUED,
-            card__bank_id=actor.bank_id,
-            card__fin_activated_at__isnull=True,
-        ).values_list("card_id", flat=True)
+        CardIssue.objects.filter(handover=handover, card__state=CardState.ISSUED, card__bank_id=actor.bank_id)
+        .filter(Q(card__fin_activated_at__isnull=True) | Q(card__ss_activated_at__isnull=True))
+        .values_list("card_id", flat=True)
     )
     if not ids:
-        raise StateError("该移交单没有待激活金融功能的本行社保卡")
-    done = 0
+        raise StateError("该移交单没有待启用的本行社保卡")
+    social = financial = 0
+    where = place.strip()
     with transaction.atomic():
         now = timezone.now()
         for card in _lock_cards(ids):
-            if card.state == CardState.ISSUED and _activate_financial(
-                card, channel=FinancialChannel.MOBILE_TERMINAL, place=place.strip(), actor=actor, at=now
+            if card.state != CardState.ISSUED:
+                continue
+            if _activate_social(
+                card,
+                channel=SocialChannel.BANK_OUTLET,
+                place=f"{where}（按单位发卡名单）",
+                actor=actor,
+                at=now,
             ):
-                done += 1
+                social += 1
+            if card.bank_account and _activate_financial(
+                card, channel=FinancialChannel.MOBILE_TERMINAL, place=where, actor=actor, at=now
+            ):
+                financial += 1
         audit_record(
             actor=actor,
             action=actions.CARD_HANDOVER_ACTIVATE,
             obj=handover,
-            new={"cards": ids, "place": place},
+            new={"cards": ids, "place": where, "social": social, "financial": financial},
         )
-    return done
+    return HandoverActivation(social=social, financial=financial)
+
+
+def handover_activate_financial(*, handover: UnitHandover, place: str, actor: Any) -> int:
+    """`handover_activate`, answering how many cards had the financial function activated."""
+    return handover_activate(handover=handover, place=place, actor=actor).financial

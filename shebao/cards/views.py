@@ -61,7 +61,7 @@ from shebao.cards.services import (
     card_report_loss,
     card_unlock,
     document_disposal_record,
-    handover_activate_financial,
+    handover_activate,
     mail_dispatch,
     mail_proof_upload,
     mail_request_approve,
@@ -301,7 +301,7 @@ def collective_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("step") == "activate":
         handover = selectors.handover_get(request.user, int(request.POST.get("activate_handover", 0) or 0))
         try:
-            n = handover_activate_financial(
+            done = handover_activate(
                 handover=handover, place=request.POST.get("place", ""), actor=request.user
             )
         except PermissionDenied:
@@ -309,7 +309,10 @@ def collective_view(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"已通过移动终端激活{n}张社保卡的金融功能")
+            messages.success(
+                request,
+                f"已按发卡名单启用{done.social}张社保卡的人社功能，通过移动终端激活{done.financial}张的金融功能",
+            )
         return redirect("cards:collective")
     units = selectors.stock_by_employer(outlet)
     wanted = request.GET.get("employer") or request.POST.get("employer") or ""

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from shebao.campaigns.models import CampaignMember, MedicalTransfer
-from shebao.cards.models import Card, CardState, SocialChannel
+from shebao.cards.models import Card, CardState
 from shebao.cards.services import (
     Receiver,
-    card_activate_social,
     card_issue_collective,
     card_notice_record,
-    handover_activate_financial,
+    handover_activate,
     production_file_write,
     production_return_import,
     shipment_create,
@@ -51,7 +50,7 @@ def retirees(world: Any, settings: Any, tmp_path: Any) -> list[Any]:
 
 
 def _deliver_and_enable(world: Any, tmp_path: Any) -> list[Card]:
-    """Production, return file, shipment, unit collective pickup; the bank enables Wang's card only."""
+    """Production, return file, shipment, unit collective pickup; the bank enables the unit's list (Wang only)."""
     new = list(Card.objects.filter(generation=2).order_by("pk"))
     photograph_waiting()
     production_file_write(actor=world.centre_clerk, directory=tmp_path)
@@ -80,15 +79,16 @@ def _deliver_and_enable(world: Any, tmp_path: Any) -> list[Card]:
         ),
         actor=world.bank_clerk,
     )
-    unit_member_handout_record(
-        handover=handover, card_ids=[c.pk for c in new], handed_on=dt.date.today(), actor=world.unit_clerk
-    )
-    unit_handover_settle(handover=handover, returned_card_ids=[], custodian="周柜员", actor=world.bank_clerk)
-    handover_activate_financial(handover=handover, place="甲单位会议室", actor=world.bank_clerk)
     wang = next(c for c in new if c.person_id == world.person_a.pk)
-    card_activate_social(
-        card=wang, channel=SocialChannel.BANK_OUTLET, place="工行昆崙所", actor=world.bank_clerk
+    unit_member_handout_record(
+        handover=handover, card_ids=[wang.pk], handed_on=dt.date.today(), actor=world.unit_clerk
     )
+    # the unit could not reach Zhang: the card comes back; the bank enables the list (Wang's card)
+    returned = [c.pk for c in new if c.pk != wang.pk]
+    unit_handover_settle(
+        handover=handover, returned_card_ids=returned, custodian="周柜员", actor=world.bank_clerk
+    )
+    handover_activate(handover=handover, place="甲单位会议室", actor=world.bank_clerk)
     return new
 
 
@@ -128,7 +128,7 @@ def test_it_walks_a_campaign_phase_to_the_moved_balance(page, transactional_db, 
     page.click(".breadcrumb >> text=文登区二代社保卡集中换发")
     page.wait_for_selector("#transfer-summary")
     # members, produced, issued, social, financial, transferred, old cards not cancelled
-    assert _figures(page, 0) == ["2", "2", "2", "1", "2", "1", "2"]
+    assert _figures(page, 0) == ["2", "2", "1", "1", "1", "1", "2"]
     assert "已转入新卡 1 人，合计 1,234.56 元" in page.inner_text("#transfer-summary")
     row = page.inner_text("#transfer-table tbody tr")
     assert "王小明" in row and "1,234.56" in row and "医保系统" in row and "已转移" in row

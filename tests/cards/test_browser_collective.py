@@ -70,8 +70,8 @@ def test_it_walks_through_a_unit_collective_pickup(page, transactional_db, world
     assert not page.is_checked(f"input[name=handed_out][value='{cards[1].pk}']")
     page.click("button:has-text('办理交回')")
     page.wait_for_selector("text=未发出的卡已重新入库")
-    page.click("#activate-table button:has-text('统一激活')")
-    page.wait_for_selector("text=已通过移动终端激活1张社保卡的金融功能")
+    page.click("#activate-table button:has-text('统一启用')")
+    page.wait_for_selector("text=已按发卡名单启用1张社保卡的人社功能，通过移动终端激活1张的金融功能")
 
     handover = UnitHandover.objects.get()
     assert handover.settled_at is not None and handover.returned_count == 1
@@ -81,3 +81,4 @@ def test_it_walks_through_a_unit_collective_pickup(page, transactional_db, world
     assert CardIssue.objects.filter(handover=handover).count() == 2
     cards[0].refresh_from_db()
     assert cards[0].fin_activated_channel == "mobile_terminal"
+    assert cards[0].ss_activated_channel == "bank_outlet"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from shebao.cards.models import CardIssue, CardState, FinancialChannel
+from shebao.cards.models import CardIssue, CardState, FinancialChannel, SocialChannel
 from shebao.cards.services import (
     Receiver,
     card_issue_collective,
@@ -95,7 +95,13 @@ def test_it_activates_the_handed_out_cards_by_mobile_pos_after_the_return(world,
     mine = next(i.card for i in issues if i.card.person_id == world.person_a.pk)
     mine.refresh_from_db()
     assert mine.fin_activated_channel == FinancialChannel.MOBILE_TERMINAL
-    with pytest.raises(StateError, match="没有待激活"):
+    # 按发卡名单启用: the social function too, by the bank on the centre's behalf
+    assert mine.ss_activated_channel == SocialChannel.BANK_OUTLET and mine.ss_activated_by == world.bank_clerk
+    assert "甲单位会议室" in mine.ss_activated_place
+    back = next(i.card for i in issues if i.card.person_id != world.person_a.pk)
+    back.refresh_from_db()
+    assert back.ss_activated_at is None and back.fin_activated_at is None
+    with pytest.raises(StateError, match="没有待启用"):
         handover_activate_financial(handover=handover, place="甲单位", actor=world.bank_clerk)
 
 
