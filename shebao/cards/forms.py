@@ -264,6 +264,9 @@ class WasteRecallForm(forms.Form):
         label="作废原因", choices=[(k, v) for k, v in WasteCause.choices if k != WasteCause.ERROR]
     )
     death_certificate_no = forms.CharField(label="死亡证明编号", max_length=40, required=False)
+    handed_in_by = forms.CharField(
+        label="交卡人", max_length=30, required=False, help_text="非持卡人本人交回时填写（如死者家属姓名）"
+    )
     reason = forms.CharField(label="说明", max_length=200)
 
 

@@ -1385,12 +1385,15 @@ def card_recall(
     outlet: Outlet | None = None,
     cause: str = "",
     death_certificate_no: str = "",
+    handed_in_by: str = "",
 ) -> CardRecall:
     """Take a card back as an error card (信息有误) or a waste card.
 
-    An issued card comes back over the counter of `outlet` (ledger `recalled` there); a card still
-    in an outlet's stock or in the centre's vault is recalled where it lies. The person may then
-    apply for a new card.
+    An issued card comes back over the counter of `outlet` (ledger `recalled` there); a centre clerk
+    without an outlet takes it back at the centre's window into the centre's vault. A card still in
+    an outlet's stock or in the centre's vault is recalled where it lies. `handed_in_by` names who
+    brought the card when it is not the holder (a family member of a deceased holder). The person may
+    then apply for a new card.
     """
     if kind not in CardRecall.Kind.values:
         raise ValidationError("请选择回收类型", field="kind")
@@ -1406,23 +1409,30 @@ def card_recall(
         raise ValidationError("请选择废卡的作废原因", field="cause")
     if cause == WasteCause.DECEASED and not death_certificate_no.strip():
         raise ValidationError("持卡人死亡的废卡须登记死亡证明编号", field="death_certificate_no")
+    handed_in_by = " ".join(handed_in_by.split())[:30]
     with transaction.atomic():
         card = _lock_card(card)
         _require_card_scope(actor, card)
         check_transition(card.state, CardState.RECALLED)
         now = timezone.now()
         if card.state == CardState.ISSUED:
-            if outlet is None:
+            if outlet is not None:
+                _require_outlet_scope(actor, outlet)
+                location = outlet_location(outlet)
+            elif getattr(actor, "role", None) == Role.CENTRE_CLERK:
+                # 中心窗口收回: the card enters the centre's vault, the clerk is its custodian
+                location = centre_location(actor_region(actor))
+            else:
                 raise ValidationError("请选择收回该卡的网点", field="outlet")
-            _require_outlet_scope(actor, outlet)
-            location = outlet_location(outlet)
             _post(
                 card,
                 location,
                 CardMovement.Kind.RECALLED,
                 custodian=_custodian_of(actor),
                 actor=actor,
-                counterparty=card.person.name,
+                counterparty=f"{handed_in_by}（代{card.person.name}交回）"
+                if handed_in_by
+                else card.person.name,
                 at=now,
             )
         else:
@@ -1442,7 +1452,8 @@ def card_recall(
             recalled_at=now,
             created_by=actor,
         )
-        _transition(card, CardState.RECALLED, actor=actor, action=actions.CARD_RECALL, reason=reason.strip())
+        why = reason.strip() + (f"（{handed_in_by}交回）" if handed_in_by else "")
+        _transition(card, CardState.RECALLED, actor=actor, action=actions.CARD_RECALL, reason=why)
     return recall
 
 

@@ -146,6 +146,12 @@ def card_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 if card.state == CardState.ISSUED and request.user.can("card.cancel")  # type: ignore[union-attr]
                 else None
             ),
+            # an issued card comes back over a counter: a user bound to no outlet says which (or the centre)
+            "recall_outlets": (
+                outlets_visible_to(request.user).order_by("code")
+                if card.state == CardState.ISSUED and getattr(request.user, "outlet", None) is None
+                else None
+            ),
             "social_form": ActivateSocialForm(),
             "financial_form": ActivateFinancialForm(),
         },
@@ -188,16 +194,24 @@ def card_action_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "已解挂，该卡恢复正常" if outcome.changed else "该卡状态正常，无需解挂")
         elif action == "recall":
             kind = request.POST.get("kind", "")
-            card_recall(
+            # a clerk bound to an outlet recalls there; a centre clerk picks the outlet or the centre's vault
+            raw = request.POST.get("recall_outlet", "")
+            outlet = getattr(user, "outlet", None) or (
+                outlets_visible_to(user).filter(pk=raw).first() if raw.isdigit() else None
+            )
+            recall = card_recall(
                 card=card,
                 kind=kind,
                 reason=reason,
-                outlet=getattr(user, "outlet", None),
+                outlet=outlet,
                 cause=request.POST.get("cause", "") if kind == "waste" else "",
                 death_certificate_no=request.POST.get("death_certificate_no", "").strip()[:40],
+                handed_in_by=request.POST.get("handed_in_by", ""),
                 actor=user,
             )
-            messages.success(request, "已回收该卡；信息有误的卡列入《信息有误人员清单》")
+            messages.success(
+                request, f"已回收该卡，存放于“{recall.location.name}”；信息有误的卡列入《信息有误人员清单》"
+            )
         elif action == "cancel":
             raw = request.POST.get("returned_at", "")
             returned_at = outlets_visible_to(user).filter(pk=raw).first() if raw.isdigit() else None
@@ -1226,6 +1240,7 @@ def destructions_view(request: HttpRequest) -> HttpResponse:
                 death_certificate_no=d["death_certificate_no"],
                 reason=d["reason"],
                 outlet=getattr(user, "outlet", None),
+                handed_in_by=d["handed_in_by"],
                 actor=user,
             )
             messages.success(request, f"卡号 {card.card_no} 已作为废卡回收")
