@@ -130,6 +130,31 @@ class ApplyForm(forms.Form):
             self.fields["outlet"].queryset = outlets  # type: ignore[attr-defined]
 
 
+class ErrorReapplyForm(forms.Form):
+    """信息有误卡重新申领: what was wrong, the corrected data, the new card's delivery."""
+
+    correction = forms.CharField(
+        label="更正内容",
+        max_length=200,
+        help_text="卡面哪项信息有误、更正为什么（如：姓名“王晓明”更正为“王小明”）",
+    )
+    name = forms.CharField(label="更正后的姓名", max_length=50, required=False, help_text="姓名有误时填写")
+    delivery = forms.ChoiceField(
+        label="领卡方式", choices=[("", "同原申领"), *DeliveryMode.choices], required=False
+    )
+    outlet = forms.ModelChoiceField(label="领卡网点", queryset=Outlet.objects.none(), required=False)
+    mail_address = forms.CharField(label="邮寄地址", max_length=200, required=False)
+    mail_phone = forms.CharField(label="收件电话", max_length=30, required=False)
+    photo = forms.FileField(
+        label="重新采集的相片", required=False, help_text="相片有误时上传；不上传则沿用原相片"
+    )
+
+    def __init__(self, *args, outlets=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if outlets is not None:
+            self.fields["outlet"].queryset = outlets  # type: ignore[attr-defined]
+
+
 class ProductionFileForm(forms.Form):
     fmt = forms.ChoiceField(label="文件格式", choices=[("xlsx", "Excel（xlsx）"), ("csv", "CSV")])
 

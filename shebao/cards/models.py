@@ -168,6 +168,8 @@ class CardApplication(models.Model):
         NEW = "new", "首次申领"
         REPLACEMENT = "replacement", "挂失补卡"
         GENERATION = "generation", "换代"
+        # 信息有误: the wrong card was recalled, the data collected again and a new card made
+        ERROR_CARD = "error_card", "信息有误重新制卡"
 
     class Relation(models.TextChoices):
         SPOUSE = "spouse", "配偶"
@@ -184,6 +186,7 @@ class CardApplication(models.Model):
         "卡代别", choices=Generation.choices, default=Generation.THIRD
     )
     reason = models.CharField("申领原因", max_length=12, choices=Reason.choices, default=Reason.NEW)
+    correction = models.CharField("更正内容", max_length=200, blank=True)
     agent_name = models.CharField("预留代办人姓名", max_length=50, blank=True)
     agent_ssn = models.CharField("预留代办人证件号码", max_length=18, blank=True)
     agent_relation = models.CharField("与申领人关系", max_length=12, choices=Relation.choices, blank=True)

@@ -6,6 +6,7 @@ SECTIONS = [
         (
             NavItem("社保卡查询", "cards:search", "card.search"),
             NavItem("申领受理", "cards:apply", "card.apply"),
+            NavItem("信息有误卡重新申领", "cards:error_reapply", "card.apply"),
             NavItem("制卡管理", "cards:production", "card.production"),
             NavItem("配送交接", "cards:shipments", "card.stock"),
             NavItem("网点库存", "cards:stock", "card.stock"),

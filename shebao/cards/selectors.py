@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 
 from shebao.accounts.roles import CENTRE_ROLES, Role
 from shebao.cards.models import (
@@ -339,6 +339,24 @@ def error_recalls(user: Any, *, batch: str = "", awaiting: bool = False) -> Quer
         )
     return qs.select_related("card", "card__person", "card__bank", "location").order_by(
         "location__name", "recalled_at"
+    )
+
+
+def error_cards_awaiting_new_card(user: Any) -> QuerySet:
+    """Recalled error cards whose holder has no new card applied for yet (信息有误待重新申领)."""
+    from shebao.cards.models import CardRecall
+
+    again = Card.objects.filter(replaces_id=OuterRef("card_id")).exclude(state=CardState.CANCELLED)
+    return (
+        CardRecall.objects.filter(
+            kind=CardRecall.Kind.ERROR,
+            card__state=CardState.RECALLED,
+            card__in=cards_visible_to(user),
+            card__person__death_date__isnull=True,
+        )
+        .exclude(Exists(again))
+        .select_related("card", "card__person", "card__bank", "card__application", "location")
+        .order_by("recalled_at", "pk")
     )
 
 

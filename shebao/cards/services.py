@@ -329,6 +329,7 @@ def card_apply(
     replaces: Card | None = None,
     photo: Any = None,
     photo_from: CardApplication | None = None,
+    correction: str = "",
 ) -> Card:
     """Accept an application at a window and open the card in state 已申领.
 
@@ -383,6 +384,7 @@ def card_apply(
                 mail_address=mail_address.strip(),
                 mail_phone=mail_phone.strip(),
                 photo=photo_from.photo.name if photo_from is not None and photo_from.photo else "",
+                correction=correction.strip()[:200],
                 created_by=actor,
             )
             if photo is not None:
@@ -401,6 +403,9 @@ def card_apply(
                     "delivery": delivery,
                     "generation": generation,
                     "photo": bool(application.photo),
+                    "reason": reason,
+                    **({"replaces": replaces.pk} if replaces is not None else {}),
+                    **({"correction": application.correction} if application.correction else {}),
                 },
             )
     except IntegrityError:
@@ -1455,6 +1460,78 @@ def card_recall(
         why = reason.strip() + (f"（{handed_in_by}交回）" if handed_in_by else "")
         _transition(card, CardState.RECALLED, actor=actor, action=actions.CARD_RECALL, reason=why)
     return recall
+
+
+def error_card_reapply(
+    *,
+    card: Card,
+    correction: str,
+    actor: Any,
+    name: str = "",
+    delivery: str = "",
+    outlet: Outlet | None = None,
+    mail_address: str = "",
+    mail_phone: str = "",
+    photo: Any = None,
+) -> Card:
+    """信息有误: after the error card was recalled, the data is collected again and a new card is applied
+    for, linked to the error card (`replaces`), with what was corrected.
+
+    `name` corrects the holder's name in the person register when it was wrong on the card; a new
+    `photo` replaces a wrong one (otherwise the old application's photo is reused). The previous
+    application's delivery, outlet and reserved agent are kept unless given.
+    """
+    from shebao.cards.models import CardRecall
+    from shebao.people.services import person_update
+
+    if getattr(actor, "role", None) != Role.CENTRE_CLERK:
+        raise PermissionDenied("信息有误卡须由中心窗口重新采集信息、受理申领")
+    if not correction.strip():
+        raise ValidationError("请填写更正内容（卡面哪项信息有误、更正为什么）", field="correction")
+    with transaction.atomic():
+        old = _lock_card(card)
+        _require_card_scope(actor, old)
+        recall = CardRecall.objects.filter(card=old, kind=CardRecall.Kind.ERROR).first()
+        if old.state != CardState.RECALLED or recall is None:
+            raise StateError("只有已回收的信息有误卡可以重新申领新卡")
+        again = old.replaced_by.exclude(state=CardState.CANCELLED).first()
+        if again is not None:
+            raise StateError(f"该信息有误卡已重新申领新卡（{state_label(again.state)}），不能重复申领")
+        person = old.person
+        if name.strip() and not names_equal(name, person.name):
+            person = person_update(
+                actor=actor,
+                person=person,
+                changes={"name": name.strip()},
+                reason=f"信息有误卡更正：{correction}",
+            )
+        previous = old.application
+        if not delivery and previous is None:
+            raise ValidationError("请选择新卡的领卡方式", field="delivery")
+        delivery = delivery or previous.delivery  # type: ignore[union-attr]
+        if delivery != DeliveryMode.MAIL:
+            mail_address = mail_phone = ""
+        elif not mail_address and previous is not None:
+            mail_address, mail_phone = previous.mail_address, previous.mail_phone
+        new = card_apply(
+            person=person,
+            bank=old.bank,
+            delivery=delivery,
+            outlet=outlet or (previous.outlet if previous else None),
+            generation=old.generation,
+            agent_name=previous.agent_name if previous else "",
+            agent_ssn=previous.agent_ssn if previous else "",
+            agent_relation=previous.agent_relation if previous else "",
+            mail_address=mail_address,
+            mail_phone=mail_phone,
+            reason=CardApplication.Reason.ERROR_CARD,
+            replaces=old,
+            photo=photo,
+            photo_from=previous if photo is None else None,
+            correction=correction,
+            actor=actor,
+        )
+    return new
 
 
 def error_cards_handover(*, outlet: Outlet, handed_over_by: str, received_by: str, actor: Any) -> str:

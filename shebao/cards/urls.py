@@ -19,6 +19,7 @@ urlpatterns = [
     path("handovers/<int:pk>/print/", views.handover_print_view, name="handover_print"),
     path("closings/", views.closing_list_view, name="closings"),
     path("recalls/errors/print/", views.error_list_print_view, name="error_list_print"),
+    path("recalls/errors/reapply/", views.error_reapply_view, name="error_reapply"),
     path("apply/", views.card_apply_view, name="apply"),
     path("applications/<int:pk>/photo/", views.application_photo_view, name="application_photo"),
     path("production/", views.production_view, name="production"),

@@ -61,6 +61,7 @@ from shebao.cards.services import (
     card_report_loss,
     card_unlock,
     document_disposal_record,
+    error_card_reapply,
     handover_activate,
     mail_dispatch,
     mail_proof_upload,
@@ -534,6 +535,52 @@ def card_apply_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"已受理{person.name}的社保卡申领")
                 return redirect("cards:detail", card.pk)
     return render(request, "cards/apply.html", {"form": form})
+
+
+@requires("card.apply")
+def error_reapply_view(request: HttpRequest) -> HttpResponse:
+    """信息有误卡: the recalled error cards still waiting for a new card; pick one, correct, apply again."""
+    from shebao.cards.forms import ErrorReapplyForm
+
+    waiting = selectors.error_cards_awaiting_new_card(request.user)
+    raw = request.POST.get("card") or request.GET.get("card") or ""
+    chosen = waiting.filter(card_id=raw).first() if raw.isdigit() else None
+    form = None
+    if chosen is not None:
+        form = ErrorReapplyForm(
+            request.POST if request.method == "POST" else None,
+            request.FILES if request.method == "POST" else None,
+            outlets=outlets_visible_to(request.user).order_by("code"),
+        )
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            try:
+                card = error_card_reapply(
+                    card=chosen.card,
+                    correction=d["correction"],
+                    name=d["name"],
+                    delivery=d["delivery"],
+                    outlet=d["outlet"],
+                    mail_address=d["mail_address"],
+                    mail_phone=d["mail_phone"],
+                    photo=d["photo"],
+                    actor=request.user,
+                )
+            except PermissionDenied:
+                raise
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, f"已受理{card.person.name}的信息有误卡重新制卡申领")
+                return redirect("cards:detail", card.pk)
+    elif raw:
+        messages.error(request, "该卡不在待重新申领的信息有误卡名单中")
+    page = Paginator(waiting, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cards/error_reapply.html",
+        {"page_obj": page, "chosen": chosen, "form": form, "querystring": _querystring(request)},
+    )
 
 
 @requires("card.production")
