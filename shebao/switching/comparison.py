@@ -2,10 +2,11 @@
 
 Set-based so it stays linear for a million beneficiaries against a million cards: at import, records
 sharing an SSN are counted and the first marked (`mark_candidates`); the comparison is then one
-INSERT … SELECT joining every beneficiary on the SSN to that first record and classing it with CASEs;
-only the rows whose names differ as stored come back to Python (on PostgreSQL from the INSERT itself, on
-SQLite by one streamed pass over the run's fresh rowids) to compare the normalised names, and the rows that
-change are updated on the run's (run, person) key. Figures: bench/README.md, section switching.
+INSERT … SELECT joining every beneficiary on the SSN to that first record and classing it with CASEs.
+Names that differ as stored are compared normalised in Python: on SQLite by a Python function called from
+those CASEs; on PostgreSQL the run is loaded into a fresh unindexed table, the rows whose names differ are
+read back, settled by ctid, and the table is indexed once and attached as the run's partition in place of
+the previous one. Figures: bench/README.md, section switching.
 """
 
 from __future__ import annotations
@@ -241,20 +242,23 @@ def mark_candidates(extract_id: int) -> None:
 
 
 # One pass, the shape of a bare join: every beneficiary joined on the SSN (the (extract, ssn) index) to the
-# first record carrying it; the CASEs read that one row.
+# first record carrying it; the CASEs read that one row. On SQLite the name check is in the same CASEs: a
+# record whose name differs as stored (candidates = 1) asks the Python function NAMES_EQUAL_FUNCTION, so no
+# row is read back or updated afterwards; on PostgreSQL (where a Python function cannot be called) the
+# {names_*} parts are empty and _NameCheck settles those rows after the insert.
 _INSERT_SQL = """
 INSERT INTO {result} (run_id, person_id, klass, reason, card_record_id, name_in_benefit, name_in_card)
 SELECT %s, p.id,
-  CASE WHEN c.id IS NULL OR c.candidates > 1 THEN '{not_matched}'
+  CASE WHEN c.id IS NULL OR c.candidates > 1 THEN '{not_matched}'{names_klass}
        WHEN c.card_no = '' THEN '{no_card}'
        WHEN c.fin_activated AND c.card_state = '{normal}' THEN '{activated}'
        ELSE '{not_activated}' END,
   CASE WHEN c.id IS NULL THEN '{r_unknown}'
-       WHEN c.candidates > 1 THEN '{r_several}'
-       WHEN c.card_no = '' THEN ''
+       WHEN c.candidates > 1 THEN '{r_several}'{names_reason}
+       WHEN c.card_no = '' THEN {blank_reason}
        WHEN c.card_state <> '{normal}' THEN '{r_unusable}'
        WHEN NOT c.fin_activated THEN '{r_not_activated}'
-       ELSE '' END,
+       ELSE {blank_reason} END,
   CASE WHEN c.candidates = 1 THEN c.id END,
   p.name,
   CASE WHEN c.candidates = 1 THEN c.name ELSE '' END
@@ -266,8 +270,23 @@ WHERE p.death_date IS NULL
 """
 
 
-def _insert_sql(region_count: int, table: str) -> str:
+NAMES_EQUAL_FUNCTION = "shebao_names_equal"
+_NAMES_DIFFER = f"c.name <> p.name AND NOT {NAMES_EQUAL_FUNCTION}(p.name, c.name)"
+
+
+def _insert_sql(region_count: int, table: str, *, check_names: bool) -> str:
     return _INSERT_SQL.format(
+        names_klass=f"\n       WHEN {_NAMES_DIFFER} THEN '{ComparisonClass.NOT_MATCHED}'"
+        if check_names
+        else "",
+        names_reason=f"\n       WHEN {_NAMES_DIFFER} THEN '{ComparisonReason.NAME_DIFFERS}'"
+        if check_names
+        else "",
+        blank_reason=(
+            f"CASE WHEN c.name <> p.name THEN '{ComparisonReason.NAME_NORMALISED}' ELSE '' END"
+            if check_names
+            else "''"
+        ),
         result=table,
         person=Person._meta.db_table,
         record=CardSystemRecord._meta.db_table,
@@ -309,6 +328,12 @@ UPDATE {table} SET {assignments}
 WHERE ctid = ANY(ARRAY(SELECT format('(%%s,%%s)', k >> 16, k & 65535)::tid FROM unnest(%s::bigint[]) AS k))
 """
 DEFAULT_PARTITION = "default"
+# As the parent's (migration 0005): ATTACH wants the same types and NOT NULLs.
+_RESULT_COLUMNS_PG = (
+    "klass varchar(24) NOT NULL, reason varchar(24) NOT NULL, name_in_benefit varchar(50) NOT NULL,"
+    " name_in_card varchar(50) NOT NULL, card_record_id bigint NULL, person_id bigint NOT NULL,"
+    " run_id bigint NOT NULL"
+)
 
 
 def result_partition(run_id: int) -> str:
@@ -363,17 +388,6 @@ class _NameCheck:
                     _SETTLE_PG_SQL.format(table=table, assignments=assignments), [list(self.normalised)]
                 )
 
-    def apply_in_chunks(self, run_id: int) -> None:
-        results = ComparisonResult.objects.filter(run_id=run_id)
-        for start in range(0, len(self.differ), CHUNK):
-            results.filter(person_id__in=list(self.differ[start : start + CHUNK])).update(
-                klass=ComparisonClass.NOT_MATCHED, reason=ComparisonReason.NAME_DIFFERS
-            )
-        for start in range(0, len(self.normalised), CHUNK):
-            results.filter(person_id__in=list(self.normalised[start : start + CHUNK])).update(
-                reason=ComparisonReason.NAME_NORMALISED
-            )
-
 
 def _execute_postgresql(run: ComparisonRun, params: list[Any], regions: int) -> dict[str, int]:
     parent, partition = _result_table(), result_partition(run.pk)
@@ -385,11 +399,10 @@ def _execute_postgresql(run: ComparisonRun, params: list[Any], regions: int) -> 
         # With the default 4 MB the beneficiaries' hash table spills to disk in batches from about 100,000
         # rows; this one statement of a batch job may take more (EXPLAIN ANALYZE: 0.38 → 0.33 s per 100,000).
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        # The CHECK proves the partition bound, so ATTACH does not scan the table again to verify it.
-        cursor.execute(
-            f'CREATE TABLE "{fresh}" (LIKE "{parent}" INCLUDING DEFAULTS, CHECK (run_id = {int(run.pk)}))'
-        )
-        cursor.execute(_insert_sql(regions, f'"{fresh}"'), params)
+        # The columns are spelled out rather than copied with LIKE, which would lock the parent table for the
+        # whole transaction; the CHECK proves the partition bound, so ATTACH does not scan the table again.
+        cursor.execute(f'CREATE TABLE "{fresh}" ({_RESULT_COLUMNS_PG}, CHECK (run_id = {int(run.pk)}))')
+        cursor.execute(_insert_sql(regions, f'"{fresh}"', check_names=False), params)
         cursor.execute(_DIFFER_PG_SQL.format(table=f'"{fresh}"', differ=_DIFFER))
         while chunk := cursor.fetchmany(CHUNK):
             for row in chunk:
@@ -402,7 +415,10 @@ def _execute_postgresql(run: ComparisonRun, params: list[Any], regions: int) -> 
         # One unique index per partition on the person: the run is the partition's one value, so this is the
         # (run, person) key of the model.
         cursor.execute(f'CREATE UNIQUE INDEX "{fresh}_person" ON "{fresh}" (person_id)')
-        # The swap: from here to the commit, readers of the result table wait (DROP locks the parent).
+        # The swap. The strongest lock it needs is taken first and nothing locked the parent before: two runs
+        # swapping at once queue here instead of deadlocking on lock upgrades (DROP, the default partition,
+        # ATTACH). From here to the commit, readers of the result table wait.
+        cursor.execute(f'LOCK TABLE "{parent}" IN ACCESS EXCLUSIVE MODE')
         cursor.execute(f'DROP TABLE IF EXISTS "{partition}"')
         cursor.execute(f'DELETE FROM "{parent}_{DEFAULT_PARTITION}" WHERE run_id = %s', [run.pk])
         cursor.execute(f'ALTER TABLE "{fresh}" RENAME TO "{partition}"')
@@ -413,30 +429,23 @@ def _execute_postgresql(run: ComparisonRun, params: list[Any], regions: int) -> 
 
 def _execute_sqlite(run: ComparisonRun, params: list[Any], regions: int) -> dict[str, int]:
     table = _result_table()
-    names = _NameCheck()
+    cache: dict[str, str] = {}
+
+    def names_equal(in_benefit: str, in_card: str) -> bool:
+        return _normal(in_benefit, cache) == _normal(in_card, cache)
+
+    connection.ensure_connection()
+    connection.connection.create_function(NAMES_EQUAL_FUNCTION, 2, names_equal, deterministic=True)
     with connection.cursor() as cursor:
-        # The run's rows get rowids above every rowid there before its INSERT: reading them back by that range
-        # is a scan of the fresh rows instead of a lookup per row through the (run, person) key.
+        # The run's rows get rowids above every rowid there before its INSERT: counting them by that range is a
+        # scan of the fresh rows instead of a lookup per row through the (run, person) key.
         cursor.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")
         after = cursor.fetchone()[0]
-        cursor.execute(_insert_sql(regions, table), params)
-        cursor.execute(
-            _FRESH_SQL.format(
-                columns="person_id, name_in_benefit, name_in_card, reason, klass",
-                table=table,
-                tail=f" AND {_DIFFER}",
-            ),
-            [after, run.pk],
-        )
-        while chunk := cursor.fetchmany(CHUNK):
-            for row in chunk:
-                names.check(*row)
-    names.apply_in_chunks(run.pk)
-    counts = {k: 0 for k in ComparisonClass.values}
-    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(regions, table, check_names=True), params)
         cursor.execute(
             _FRESH_SQL.format(columns="klass, COUNT(*)", table=table, tail=" GROUP BY klass"), [after, run.pk]
         )
+        counts = {k: 0 for k in ComparisonClass.values}
         counts.update(dict(cursor.fetchall()))
     return counts
 

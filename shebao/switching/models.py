@@ -147,7 +147,9 @@ class ComparisonResult(models.Model):
     # at commit: 0.45 s per 100,000 rows for the run's alone). The one index is the primary key
     # (run, person): a surrogate id would be a second btree maintained row by row during the insert (about a
     # quarter of its time on PostgreSQL, bench/README.md). The rows are written only by comparison_execute
-    # under a lock on the run; Django still cascades deletions.
+    # under a lock on the run; Django still cascades deletions. On PostgreSQL the table is partitioned by run
+    # (migration 0005): each run's rows are one partition, loaded without an index and indexed once afterwards,
+    # with a unique index on the person (the run being the partition's one value, that is this key).
     pk = models.CompositePrimaryKey("run", "person")
     run = models.ForeignKey(
         ComparisonRun, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False

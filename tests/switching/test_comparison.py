@@ -172,6 +172,64 @@ def test_it_replaces_the_previous_result_when_run_again(world: Any, tmp_path: Pa
     assert AuditLog.objects.filter(action="switching.comparison_run", object_id=str(run.pk)).count() == 2
 
 
+def test_it_checks_the_name_of_a_matched_person_without_a_card_or_with_an_unusable_one(
+    world: Any, tmp_path: Path
+) -> None:
+    no_card_spaced = _person(world, "钱小芳")
+    no_card_renamed = _person(world, "孙小芳")
+    lost_spaced = _person(world, "周小芳")
+    twice_renamed = _person(world, "吴小芳")
+    rows = [
+        card_row(no_card_spaced, name="钱 小芳", card_no="", account="", activated=False),
+        card_row(no_card_renamed, name="孙大芳", card_no="", account="", activated=False),
+        card_row(lost_spaced, name="周\u3000小芳", state="正式挂失"),
+        card_row(twice_renamed, name="吴大芳"),
+        card_row(twice_renamed, name="吴大芳", card_no="B12345678"),
+    ]
+    run = _run(world, write_card_xlsx(tmp_path / "cards.xlsx", rows))
+
+    def outcome(person: Any) -> tuple[str, str, str]:
+        result = _result(run, person)
+        return result.klass, result.reason, result.name_in_card
+
+    assert outcome(no_card_spaced) == ("matched_no_card", "name_normalised", "钱 小芳")
+    assert outcome(no_card_renamed) == ("not_matched", "name_differs", "孙大芳")
+    # the card's own reason is kept: the name is the same once normalised
+    assert outcome(lost_spaced) == ("matched_not_activated", "card_not_usable", "周\u3000小芳")
+    # several candidates: no record is chosen, so no name is compared
+    assert outcome(twice_renamed) == ("not_matched", "several_candidates", "")
+    assert run.counts == {
+        "matched_activated": 0,
+        "matched_not_activated": 1,
+        "matched_no_card": 1,
+        "not_matched": 2,
+    }
+
+
+def test_a_rerun_keeps_one_partition_per_run_on_postgresql(world: Any, tmp_path: Path) -> None:
+    from django.db import connection
+
+    from shebao.switching.comparison import result_partition
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the result table is partitioned by run on PostgreSQL only")
+    person = _person(world, "分区")
+    run = _run(world, write_card_xlsx(tmp_path / "cards.xlsx", [card_row(person)]))
+    comparison_execute(run=run, actor=world.centre_clerk)
+    comparison_execute(run=run, actor=world.centre_clerk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'switching_comparisonresult'::regclass ORDER BY 1"
+        )
+        partitions = [row[0] for row in cursor.fetchall()]
+    assert partitions == sorted([result_partition(run.pk), "switching_comparisonresult_default"])
+    assert ComparisonResult.objects.get(run=run, person=person).klass == "matched_activated"
+    # deleting the person still removes the person's results (Django cascades through the parent table)
+    person.delete()
+    assert not ComparisonResult.objects.filter(run=run).exists()
+
+
 def test_it_reads_a_gbk_csv_and_imports_the_same_file_once(world: Any, tmp_path: Path) -> None:
     person = beneficiary(world.person_a)
     path = write_card_csv(tmp_path / "cards.csv", [card_row(person)], encoding="gbk")

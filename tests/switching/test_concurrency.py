@@ -88,3 +88,31 @@ def test_two_sweeps_of_one_return_file_at_once_record_the_failure_once(world: An
     assert sorted(outcomes) == [0, 1]
     assert SwitchFailure.objects.count() == 1
     assert AuditLog.objects.filter(action="switching.failure_report").count() == 1
+
+
+def test_two_comparisons_at_once_both_finish_and_each_keeps_its_own_result(world: Any, tmp_path: Any) -> None:
+    from shebao.switching.cardsources import FileCardSource
+    from shebao.switching.comparison import card_extract_import, comparison_create, comparison_execute
+    from shebao.switching.models import ComparisonResult
+    from tests.switching.factories import beneficiary, card_row, write_card_xlsx
+
+    person = beneficiary(world.person_a)
+    runs = []
+    for activated in (True, False):
+        path = write_card_xlsx(tmp_path / f"cards_{activated}.xlsx", [card_row(person, activated=activated)])
+        extract = card_extract_import(source=FileCardSource(path), actor=world.centre_clerk)
+        runs.append(
+            comparison_create(
+                region=world.region, source_description=path.name, actor=world.centre_clerk, extract=extract
+            )
+        )
+    # first runs (each partition new), then re-runs (each replaces its own): they queue, neither deadlocks
+    for _ in range(2):
+        outcomes = at_once(
+            [lambda run=run: comparison_execute(run=run, actor=world.centre_clerk) for run in runs]
+        )
+        assert [o.state for o in outcomes] == ["done", "done"]
+    assert [ComparisonResult.objects.get(run=run, person=person).klass for run in runs] == [
+        "matched_activated",
+        "matched_not_activated",
+    ]
