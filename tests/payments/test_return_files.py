@@ -243,6 +243,9 @@ def test_a_bad_line_in_a_later_block_is_named_by_its_line_number(three, world, m
     _refused(payroll, "\r\n".join(lines).encode("gbk"), world, r"第4行（序号3）：成功的明细原因代码应为00")
     bare_lf = "\r\n".join(text.split("\r\n")[:3]) + "\n" + "\r\n".join(text.split("\r\n")[3:])
     _refused(payroll, bare_lf.encode("gbk"), world, "第3行：行尾应为CRLF")
+    stray_cr = text.split("\r\n")
+    stray_cr[2] = stray_cr[2].replace("成功", "成\r功")
+    _refused(payroll, "\r\n".join(stray_cr).encode("gbk"), world, "第3行：行尾应为CRLF")
     assert set(_states(file_a).values()) == {"pending"}
 
 

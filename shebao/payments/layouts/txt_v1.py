@@ -135,7 +135,11 @@ class RecordLayout(Layout):
         """The header now (a bad one is refused at once) and the detail lines as they are read: a
         ReturnRow, or a string naming what is wrong with that line. Memory does not grow with the file."""
         records = self.iter_records(data)
-        first = next(records, None)
+        header = self._return_header(next(records, None))
+        return header, (self._detail(line_no, rec) for line_no, rec in records)
+
+    @staticmethod
+    def _return_header(first: tuple[int, list[str]] | None) -> ReturnHeader:
         if first is None or first[1][:1] != ["H"]:
             raise ReturnFileRefused(["第1行不是文件头（H）"])
         h = first[1]
@@ -145,7 +149,7 @@ class RecordLayout(Layout):
         amounts = [parse_amount(h[i]) for i in (5, 7, 9)]
         if None in counts or None in amounts:
             raise ReturnFileRefused(["第1行：文件头的笔数或金额格式错误（金额须为两位小数）"])
-        header = ReturnHeader(
+        return ReturnHeader(
             batch_no=h[1],
             business_date=h[2],
             payer_code=h[3],
@@ -156,51 +160,6 @@ class RecordLayout(Layout):
             fail_count=counts[2],  # type: ignore[arg-type]
             fail_amount=amounts[2],  # type: ignore[arg-type]
         )
-        return header, self._details(records)
-
-    def _details(self, records: Iterator[tuple[int, list[str]]]) -> Iterator[ReturnRow | str]:
-        """Detail rows of the records. A line the fast pattern accepts is built straight from its
-        groups (amount in fen, no Decimal arithmetic); any other goes through `_detail`."""
-        fullmatch = _DETAIL_OK.fullmatch
-        make = ReturnRow._make
-        reasons = REASONS
-        for line_no, rec in records:
-            m = fullmatch("|".join(rec)) if len(rec) == 8 else None
-            if m is None:
-                yield self._detail(line_no, rec)
-                continue
-            seq, account_no, account_name, amount, yuan, cents, ok, code, text = m.groups()
-            fen = int(yuan) * 100 + int(cents)
-            if ok:
-                yield make(
-                    (
-                        line_no,
-                        int(seq),
-                        account_no,
-                        account_name,
-                        Decimal(amount),
-                        True,
-                        ok,
-                        text[:200],
-                        "",
-                        fen,
-                    )
-                )
-            else:
-                yield make(
-                    (
-                        line_no,
-                        int(seq),
-                        account_no,
-                        account_name,
-                        Decimal(amount),
-                        False,
-                        code,
-                        text[:200],
-                        reasons[code],
-                        fen,
-                    )
-                )
 
     @staticmethod
     def _detail(line_no: int, rec: list[str]) -> ReturnRow | str:
@@ -290,6 +249,58 @@ class TxtV1Layout(RecordLayout):
             return super().encode_details(chunk)
 
     def iter_records(self, data: ReturnSource) -> Iterator[tuple[int, list[str]]]:
+        for line_no, line in self._iter_lines(data):
+            yield line_no, line.split("|")
+
+    def iter_return(self, data: ReturnSource) -> tuple[ReturnHeader, Iterator[ReturnRow | str]]:
+        lines = self._iter_lines(data)
+        first = next(lines, None)
+        header = self._return_header(None if first is None else (first[0], first[1].split("|")))
+        return header, self._details(lines)
+
+    def _details(self, lines: Iterator[tuple[int, str]]) -> Iterator[ReturnRow | str]:
+        """Detail rows of the lines. A line the fast pattern accepts is built straight from its groups
+        (amount in fen, no Decimal arithmetic); any other goes through `_detail`, which names the problem."""
+        fullmatch = _DETAIL_OK.fullmatch
+        make = ReturnRow._make
+        reasons = REASONS
+        for line_no, line in lines:
+            m = fullmatch(line)
+            if m is None:
+                yield self._detail(line_no, line.split("|"))
+                continue
+            seq, account_no, account_name, amount, yuan, cents, ok, code, text = m.groups()
+            fen = int(yuan) * 100 + int(cents)
+            if ok:
+                row = (
+                    line_no,
+                    int(seq),
+                    account_no,
+                    account_name,
+                    Decimal(amount),
+                    True,
+                    ok,
+                    text[:200],
+                    "",
+                    fen,
+                )
+            else:
+                failure = reasons[code]
+                row = (
+                    line_no,
+                    int(seq),
+                    account_no,
+                    account_name,
+                    Decimal(amount),
+                    False,
+                    code,
+                    text[:200],
+                    failure,
+                    fen,
+                )
+            yield make(row)
+
+    def _iter_lines(self, data: ReturnSource) -> Iterator[tuple[int, str]]:
         # Read in blocks cut after a LF: a GBK trail byte is never 0x0A (nor 0x0D), so cutting and
         # decoding the bytes there is the same as decoding the file line by line. A block whose lines
         # all decode and all end in CRLF is split at once; any other goes line by line, which names
@@ -315,16 +326,18 @@ class TxtV1Layout(RecordLayout):
                 lines.pop()  # after the last CRLF
                 for line in lines:
                     line_no += 1
-                    yield line_no, line.split("|")
+                    yield line_no, line
             else:
-                for raw in block.splitlines(keepends=True):
+                pieces = block.split(b"\n")
+                pieces.pop()  # after the last LF
+                for raw in pieces:
                     line_no += 1
-                    yield line_no, self._line(line_no, raw)
+                    yield line_no, self._line(line_no, raw + b"\n")
         if rest:  # the last line without a line end, which banks often send; it is accepted
             yield line_no + 1, self._line(line_no + 1, rest)
 
     @staticmethod
-    def _line(line_no: int, raw: bytes) -> list[str]:
+    def _line(line_no: int, raw: bytes) -> str:
         bare_lf = False
         if raw.endswith(b"\r\n"):
             raw = raw[:-2]
@@ -336,4 +349,4 @@ class TxtV1Layout(RecordLayout):
             raise ReturnFileRefused([f"第{line_no}行：不是GBK编码"]) from None
         if bare_lf or "\r" in line:
             raise ReturnFileRefused([f"第{line_no}行：行尾应为CRLF"])
-        return line.split("|")
+        return line
