@@ -51,6 +51,12 @@ class IssueForm(forms.Form):
         label="现场激活金融功能", required=False, help_text="仅限本人领取；代办人领卡须由持卡人本人到银行激活"
     )
 
+    def __init__(self, *args, financial: bool = True, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if not financial:
+            # only a clerk of the card's bank activates the financial function (综合窗口: the bank, separately)
+            del self.fields["activate_financial"]
+
 
 class ActivateSocialForm(forms.Form):
     channel = forms.ChoiceField(label="启用方式", choices=SocialChannel.choices)

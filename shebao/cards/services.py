@@ -927,6 +927,16 @@ def _require_no_temp_card(person: Person) -> None:
         )
 
 
+def _require_card_bank(actor: Any, card: Card) -> None:
+    """Only the co-brand bank opens the card's bank account for use (金融功能由联名银行激活)."""
+    if getattr(actor, "role", None) != Role.BANK_CLERK or getattr(actor, "bank_id", None) != card.bank_id:
+        raise PermissionDenied(
+            f"金融功能只能由联名银行（{card.bank.name}）的经办人员激活；"
+            "综合服务窗口发卡后，由银行人员在本卡页面登记激活",
+            field="activate_financial",
+        )
+
+
 def card_issue(
     *,
     card: Card,
@@ -941,7 +951,9 @@ def card_issue(
 
     The card must be in this outlet's stock. An agent is either the reserved one (same ID number) or a
     direct relative with the household register. An agent may have the social function enabled, never
-    the financial one (the holder goes to the bank in person).
+    the financial one (the holder goes to the bank in person). The financial function is activated on
+    the spot only by a clerk of the card's bank; at a comprehensive window the window enables the
+    social function and the bank's clerk activates the financial one as a separate record.
     """
     _require_outlet_scope(actor, outlet)
     if mode not in (CardIssue.Mode.PERSONAL, CardIssue.Mode.AGENT):
@@ -982,6 +994,8 @@ def card_issue(
                     "代办人领卡不能激活金融功能，须由持卡人本人持身份证到联名银行网点办理",
                     field="activate_financial",
                 )
+        if activate_financial:
+            _require_card_bank(actor, card)
         now = timezone.now()
         _post(
             card,
@@ -1232,8 +1246,7 @@ def card_activate_financial(
     with transaction.atomic():
         card = _lock_card(card)
         _require_card_scope(actor, card)
-        if getattr(actor, "role", None) == Role.BANK_CLERK and actor.bank_id != card.bank_id:
-            raise PermissionDenied(f"只有联名银行（{card.bank.name}）可以激活该卡的金融功能")
+        _require_card_bank(actor, card)
         changed = _activate_financial(
             card, channel=channel, place=place, actor=actor, at=at or timezone.now()
         )

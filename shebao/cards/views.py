@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from shebao.accounts.roles import Role
 from shebao.cards import selectors
 from shebao.cards.forms import (
     ActivateFinancialForm,
@@ -260,7 +261,9 @@ def card_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "该卡不在网点库存中，不能发放")
         return redirect("cards:detail", card.pk)
     outlet = location.outlet
-    form = IssueForm(request.POST or None)
+    user = request.user
+    may_activate_financial = user.role == Role.BANK_CLERK and user.bank_id == card.bank_id  # type: ignore[union-attr]
+    form = IssueForm(request.POST or None, financial=may_activate_financial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         receiver = Receiver(
@@ -278,7 +281,7 @@ def card_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
                 mode=d["mode"],
                 receiver=receiver,
                 activate_social=d["activate_social"],
-                activate_financial=d["activate_financial"],
+                activate_financial=d.get("activate_financial", False),
                 actor=request.user,
             )
         except PermissionDenied:
@@ -292,7 +295,13 @@ def card_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "cards/issue.html",
-        {"card": card, "outlet": outlet, "form": form, "application": application},
+        {
+            "card": card,
+            "outlet": outlet,
+            "form": form,
+            "application": application,
+            "may_activate_financial": may_activate_financial,
+        },
     )
 
 
