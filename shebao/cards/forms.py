@@ -43,12 +43,25 @@ class IssueForm(forms.Form):
         choices=[("", "—"), *CardApplication.Relation.choices],
         help_text="未预留代办人时必填，只能是直系亲属",
     )
-    household_register = forms.BooleanField(label="已查验户口本原件", required=False)
-    phone = forms.CharField(label="联系电话（已核对）", max_length=30, required=False)
-    address = forms.CharField(label="住址（已核对）", max_length=200, required=False)
+    applicant_id_shown = forms.BooleanField(
+        label="已查验申领人身份证", required=False, help_text="预留代办人代领时，须同时出示本人及申领人身份证"
+    )
+    household_register = forms.BooleanField(
+        label="已查验户口本原件", required=False, help_text="未预留代办人、由直系亲属代领时必须查验"
+    )
+    phone = forms.CharField(
+        label="联系电话（已核对）", max_length=30, required=False, help_text="本人领取时必须核对登记"
+    )
+    address = forms.CharField(
+        label="住址（已核对）", max_length=200, required=False, help_text="本人领取时必须核对登记"
+    )
+    form_signed = forms.BooleanField(label="领取人已在《个人领取登记表》（附件5）上签字", required=False)
     activate_social = forms.BooleanField(label="现场启用人社功能", required=False, initial=True)
     activate_financial = forms.BooleanField(
-        label="现场激活金融功能", required=False, help_text="仅限本人领取；代办人领卡须由持卡人本人到银行激活"
+        label="现场激活金融功能",
+        required=False,
+        initial=True,
+        help_text="本人领取时由联名银行现场激活；代办人领卡须取消勾选，由持卡人本人到银行激活",
     )
 
     def __init__(self, *args, financial: bool = True, **kwargs):  # type: ignore[no-untyped-def]

@@ -575,6 +575,8 @@ class CardIssue(models.Model):
     photo_checked = models.BooleanField("核对照片", default=False)
     address_checked = models.BooleanField("核对住址", default=False)
     form_signed = models.BooleanField("已在登记表上签字", default=False)
+    # 代办人领取: a reserved agent shows their own ID and the applicant's (申领人身份证)
+    applicant_id_shown = models.BooleanField("查验申领人身份证", default=False)
     password_changed = models.BooleanField("现场修改密码", default=False)
     tracking_no = models.CharField("EMS运单号", max_length=20, blank=True)
     # 单位集中领卡: the unit records the day it handed the card to its member (文登: 发卡名单).

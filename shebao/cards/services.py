@@ -108,6 +108,8 @@ class Receiver:
     household_register: bool = False  # 户口本原件 shown (an agent who was not reserved)
     phone: str = ""
     address: str = ""
+    form_signed: bool = False  # signed the 个人领取登记表 (附件5)
+    applicant_id_shown: bool = False  # a reserved agent also showed the applicant's ID
 
 
 # ---------------------------------------------------------------- the transition table and the ledger
@@ -962,6 +964,10 @@ def card_issue(
     if not name:
         raise ValidationError("请填写领取人姓名", field="receiver_name")
     receiver_ssn = parse_ssn(receiver.ssn).value
+    if mode == CardIssue.Mode.PERSONAL and not (receiver.phone.strip() and receiver.address.strip()):
+        raise ValidationError("本人领取须核对并登记持卡人的联系电话和住址", field="phone")
+    if not receiver.form_signed:
+        raise ValidationError("领取人须在《个人领取登记表》（附件5）上签字", field="form_signed")
     with transaction.atomic():
         card = _lock_card(card)
         location = outlet_location(outlet)
@@ -980,6 +986,10 @@ def card_issue(
                     raise ValidationError(
                         f"领取人不是申领时预留的代办人（预留代办人：{application.agent_name}），不能代领",
                         field="receiver_ssn",
+                    )
+                if not receiver.applicant_id_shown:
+                    raise ValidationError(
+                        "预留代办人须出示本人及申领人的身份证，请查验申领人身份证", field="applicant_id_shown"
                     )
                 reserved = True
             else:
@@ -1014,7 +1024,10 @@ def card_issue(
             receiver_ssn=receiver_ssn,
             relation=receiver.relation if mode == CardIssue.Mode.AGENT and not reserved else "",
             reserved_agent=reserved,
-            household_register=receiver.household_register and mode == CardIssue.Mode.AGENT,
+            household_register=receiver.household_register and mode == CardIssue.Mode.AGENT and not reserved,
+            applicant_id_shown=reserved,
+            id_checked=True,
+            form_signed=True,
             phone=receiver.phone.strip(),
             address=receiver.address.strip(),
             issued_at=now,

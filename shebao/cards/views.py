@@ -273,6 +273,8 @@ def card_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
             household_register=d["household_register"],
             phone=d["phone"],
             address=d["address"],
+            form_signed=d["form_signed"],
+            applicant_id_shown=d["applicant_id_shown"],
         )
         try:
             issue = card_issue(

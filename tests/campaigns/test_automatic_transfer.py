@@ -106,7 +106,11 @@ def member(world) -> CampaignMember:  # type: ignore[no-untyped-def]
 
 def _holder(world) -> Receiver:  # type: ignore[no-untyped-def]
     return Receiver(
-        name=world.person_a.name, ssn=world.person_a.ssn, phone="13900000000", address="甲镇东村3组"
+        name=world.person_a.name,
+        ssn=world.person_a.ssn,
+        phone="13900000000",
+        address="甲镇东村3组",
+        form_signed=True,
     )
 
 

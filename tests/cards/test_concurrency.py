@@ -15,7 +15,13 @@ from tests.factories import UserFactory
 
 
 def _holder(world) -> Receiver:  # type: ignore[no-untyped-def]
-    return Receiver(name=world.person_a.name, ssn=world.person_a.ssn)
+    return Receiver(
+        name=world.person_a.name,
+        ssn=world.person_a.ssn,
+        phone="13800000000",
+        address="甲镇1号",
+        form_signed=True,
+    )
 
 
 def test_it_the_second_clerk_with_the_same_card_on_screen_gets_a_state_error(world) -> None:

@@ -26,7 +26,13 @@ OTHER_SSN = make_ssn("341521", dt.date(1982, 4, 4), 456)
 
 
 def holder(world) -> Receiver:
-    return Receiver(name=world.person_a.name, ssn=world.person_a.ssn, phone="13800000000", address="甲镇1号")
+    return Receiver(
+        name=world.person_a.name,
+        ssn=world.person_a.ssn,
+        phone="13800000000",
+        address="甲镇1号",
+        form_signed=True,
+    )
 
 
 @pytest.fixture
@@ -93,7 +99,9 @@ def test_it_refuses_a_receiver_who_is_not_the_holder_for_a_personal_pickup(world
             card=card,
             outlet=world.outlet_a,
             mode="personal",
-            receiver=Receiver(name=world.person_b.name, ssn=world.person_b.ssn),
+            receiver=Receiver(
+                name=world.person_b.name, ssn=world.person_b.ssn, phone="1", address="乙镇", form_signed=True
+            ),
             actor=world.bank_clerk,
         )
     card.refresh_from_db()
@@ -115,14 +123,16 @@ def test_it_a_reserved_agent_must_show_the_reserved_id(world) -> None:
             card=card,
             outlet=world.outlet_a,
             mode="agent",
-            receiver=Receiver(name="王大力", ssn=OTHER_SSN, relation="child", household_register=True),
+            receiver=Receiver(
+                name="王大力", ssn=OTHER_SSN, relation="child", household_register=True, form_signed=True
+            ),
             actor=world.bank_clerk,
         )
     issue = card_issue(
         card=card,
         outlet=world.outlet_a,
         mode="agent",
-        receiver=Receiver(name="王大力", ssn=AGENT_SSN),
+        receiver=Receiver(name="王大力", ssn=AGENT_SSN, form_signed=True, applicant_id_shown=True),
         activate_social=True,
         actor=world.bank_clerk,
     )
@@ -137,7 +147,7 @@ def test_it_an_unreserved_agent_must_be_a_direct_relative_with_the_household_reg
             card=card,
             outlet=world.outlet_a,
             mode="agent",
-            receiver=Receiver(name="王二", ssn=OTHER_SSN, **kw),
+            receiver=Receiver(name="王二", ssn=OTHER_SSN, form_signed=True, **kw),
             actor=world.bank_clerk,
         )
 
@@ -155,7 +165,9 @@ def test_it_an_agent_never_gets_the_financial_function(world, card) -> None:
             card=card,
             outlet=world.outlet_a,
             mode="agent",
-            receiver=Receiver(name="王二", ssn=OTHER_SSN, relation="child", household_register=True),
+            receiver=Receiver(
+                name="王二", ssn=OTHER_SSN, relation="child", household_register=True, form_signed=True
+            ),
             activate_financial=True,
             actor=world.bank_clerk,
         )

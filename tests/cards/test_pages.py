@@ -84,6 +84,7 @@ def test_it_a_bank_clerk_issues_a_card_from_the_page_and_prints_the_form(client,
             "address": "甲镇1号",
             "activate_social": "on",
             "activate_financial": "on",
+            "form_signed": "on",
         },
     )
     issue = CardIssue.objects.get(card=cards["a"])

@@ -87,7 +87,14 @@ def test_it_applies_produces_ships_receives_and_issues_through_the_pages(client,
     assert card.state == CardState.IN_STOCK
     resp = client.post(
         reverse("cards:issue", args=[card.pk]),
-        {"mode": "personal", "receiver_name": world.person_a.name, "receiver_ssn": world.person_a.ssn},
+        {
+            "mode": "personal",
+            "receiver_name": world.person_a.name,
+            "receiver_ssn": world.person_a.ssn,
+            "phone": "13800000000",
+            "address": "甲镇1号",
+            "form_signed": "on",
+        },
     )
     card.refresh_from_db()
     assert resp.status_code == 302 and card.state == CardState.ISSUED

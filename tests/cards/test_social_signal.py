@@ -45,7 +45,13 @@ def test_it_is_sent_by_a_counter_issue_that_enables_the_function(world, heard) -
         card=card,
         outlet=world.outlet_a,
         mode=CardIssue.Mode.PERSONAL,
-        receiver=Receiver(name=world.person_a.name, ssn=world.person_a.ssn),
+        receiver=Receiver(
+            name=world.person_a.name,
+            ssn=world.person_a.ssn,
+            phone="13800000000",
+            address="甲镇1号",
+            form_signed=True,
+        ),
         activate_social=True,
         actor=world.bank_clerk,
     )

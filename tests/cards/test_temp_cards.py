@@ -32,7 +32,13 @@ def issue(world, card):  # type: ignore[no-untyped-def]
         card=card,
         outlet=world.outlet_a,
         mode=CardIssue.Mode.PERSONAL,
-        receiver=Receiver(name=world.person_a.name, ssn=world.person_a.ssn),
+        receiver=Receiver(
+            name=world.person_a.name,
+            ssn=world.person_a.ssn,
+            phone="13800000000",
+            address="甲镇1号",
+            form_signed=True,
+        ),
         actor=world.bank_clerk,
     )
 
