@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,13 +32,16 @@ def delta_expr() -> Case:
     return Case(When(kind__in=INFLOW_KINDS, then=Value(1)), default=Value(-1), output_field=IntegerField())
 
 
-def card_ids_in_stock(location_ids: Any) -> QuerySet:
-    """Ids of the cards whose ledger balance at one of these locations (None: any) is 1 (a values queryset)."""
+def card_ids_in_stock(location_ids: Any, *, before: datetime | None = None) -> QuerySet:
+    """Ids of the cards whose ledger balance at one of these locations (None: any) is 1 (a values queryset);
+    with `before`, the balance of the lines posted before that moment (a month-end stock)."""
     qs = (
         CardMovement.objects.all()
         if location_ids is None
         else CardMovement.objects.filter(location_id__in=location_ids)
     )
+    if before is not None:
+        qs = qs.filter(at__lt=before)
     return (
         qs.values("card_id", "location_id")
         .annotate(balance=Sum(delta_expr()))

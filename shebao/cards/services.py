@@ -1657,8 +1657,11 @@ def vault_count_submit(
 ) -> VaultClosing:
     """The custodian's physical count: every card found in the vault, compared with the ledger.
 
-    Cards the ledger holds but nobody found, and cards found that the ledger does not hold, become
-    differences that must be explained before the month closes.
+    The count is of the vault at the end of `period` (月清月结): it is compared with the ledger's stock
+    at the month's end (the lines posted before the first moment of the next month), so a count
+    entered days later is not thrown off by the cards received or issued since. Cards the ledger held
+    but nobody found, and cards found that the ledger did not hold, become differences that must be
+    explained before the month closes.
     """
     if not locations_visible_to(actor).filter(pk=location.pk).exists():
         raise PermissionDenied(f"您无权盘点“{location.name}”")
@@ -1678,11 +1681,15 @@ def vault_count_submit(
             bad.append(raw.strip())
     if bad:
         raise ValidationError(f"以下卡号格式有误，请核对：{'、'.join(bad[:20])}", field="card_nos")
+    year, month = divmod(period, 100)
+    month_end = timezone.make_aware(
+        dt.datetime(year + month // 12, month % 12 + 1, 1), timezone.get_current_timezone()
+    )
     ledger: dict[str, int] = {
         no: pk
-        for no, pk in Card.objects.filter(pk__in=card_ids_in_stock([location.pk])).values_list(
-            "card_no", "pk"
-        )
+        for no, pk in Card.objects.filter(
+            pk__in=card_ids_in_stock([location.pk], before=month_end)
+        ).values_list("card_no", "pk")
         if no
     }
     missing = sorted(set(ledger) - counted)
@@ -1721,7 +1728,13 @@ def vault_count_submit(
                 actor=actor,
                 action=actions.VAULT_COUNT,
                 obj=closing,
-                new={"ledger": len(ledger), "counted": len(counted), "missing": missing, "extra": extra},
+                new={
+                    "ledger": len(ledger),
+                    "ledger_at": month_end,
+                    "counted": len(counted),
+                    "missing": missing,
+                    "extra": extra,
+                },
             )
     except IntegrityError:
         raise StateError(f"“{location.name}”{period}已盘点，不能重复盘点") from None

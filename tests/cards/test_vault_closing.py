@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from shebao.cards.models import CardState, VaultClosing, VaultDifference
 from shebao.cards.selectors import closing_summary
 from shebao.cards.services import outlet_location, vault_close, vault_count_submit, vault_difference_explain
 from shebao.core.errors import PermissionDenied, StateError, ValidationError
+from shebao.core.values.period import period_of
 from tests.cards.factories import make_card
 from tests.factories import OutletFactory, PersonFactory
+
+# the cards of the fixtures enter the ledger today: their stock is this month's
+THIS = period_of(timezone.localdate())
 
 
 @pytest.fixture
@@ -24,7 +29,7 @@ def test_it_closes_a_month_whose_count_matches_the_ledger(world, vault) -> None:
     location, cards = vault
     closing = vault_count_submit(
         location=location,
-        period=202405,
+        period=THIS,
         card_nos=[c.card_no for c in cards],
         counted_by="周柜员",
         actor=world.bank_clerk,
@@ -40,7 +45,7 @@ def test_it_every_difference_must_be_explained_before_closing(world, vault) -> N
     )
     closing = vault_count_submit(
         location=location,
-        period=202405,
+        period=THIS,
         card_nos=[cards[0].card_no, cards[1].card_no.lower(), stranger.card_no],
         counted_by="周柜员",
         actor=world.bank_clerk,
@@ -97,7 +102,7 @@ def test_it_the_closing_pages_walk_from_count_to_closed(client, world, vault) ->
         reverse("cards:closings"),
         {
             "location": location.pk,
-            "period": "202405",
+            "period": str(THIS),
             "counted_by": "周柜员",
             "card_nos": "\n".join(c.card_no for c in cards[:2]),
         },
