@@ -116,3 +116,6 @@ LABELS.update(
 
 CARD_ERROR_HANDOVER = "card.error_handover"
 LABELS[CARD_ERROR_HANDOVER] = "信息有误卡移交人社部门"
+
+CARD_RECEIVE_SHORT = "card.receive_short"
+LABELS[CARD_RECEIVE_SHORT] = "签收社保卡登记短缺"

@@ -365,6 +365,8 @@ class Shipment(models.Model):
     class State(models.TextChoices):
         IN_TRANSIT = "in_transit", "配送中"
         RECEIVED = "received", "已签收入库"
+        # the outlet signed in what was in the boxes; the cards it did not find are still in transit
+        SHORT = "short", "已签收（有短缺待查）"
 
     source = models.ForeignKey(
         CardLocation, on_delete=models.PROTECT, related_name="+", verbose_name="发出库位"
@@ -380,6 +382,7 @@ class Shipment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("交接时间", auto_now_add=True)
     received_at = models.DateTimeField("入库时间", null=True, blank=True)
+    shortage_note = models.CharField("短缺说明", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "配送交接"
@@ -388,6 +391,14 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"配送#{self.pk} → {self.destination}"
+
+
+# The one table of a shipment's life: signed in whole, or with cards missing that may turn up later.
+SHIPMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    Shipment.State.IN_TRANSIT: frozenset({Shipment.State.RECEIVED, Shipment.State.SHORT}),
+    Shipment.State.SHORT: frozenset({Shipment.State.RECEIVED, Shipment.State.SHORT}),
+    Shipment.State.RECEIVED: frozenset(),
+}
 
 
 class CardMovement(models.Model):

@@ -312,6 +312,17 @@ def shipment_get(user: Any, pk: int) -> Shipment:
     return shipment
 
 
+def shipment_missing_cards(shipment: Shipment) -> QuerySet[Card]:
+    """Cards handed over in the shipment that the outlet has not signed in (短缺, still in transit)."""
+    signed = CardMovement.objects.filter(shipment=shipment, kind=CardMovement.Kind.RECEIVED).values("card_id")
+    sent = CardMovement.objects.filter(shipment=shipment, kind=CardMovement.Kind.HANDED_OVER).values(
+        "card_id"
+    )
+    return (
+        Card.objects.filter(pk__in=sent).exclude(pk__in=signed).select_related("person").order_by("card_no")
+    )
+
+
 def vault_cards_for(user: Any, outlet: Outlet) -> QuerySet[Card]:
     """Cards in the centre vault that may go to this outlet (a bank branch only takes its bank's cards)."""
     qs = cards_visible_to(user).filter(

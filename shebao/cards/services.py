@@ -62,6 +62,7 @@ from shebao.cards.selectors import (
     card_location_now,
     cards_visible_to,
     locations_visible_to,
+    shipment_missing_cards,
 )
 from shebao.cards.signals import social_function_enabled
 from shebao.core.errors import PermissionDenied, StateError, ValidationError
@@ -722,40 +723,145 @@ def shipment_create(
     return shipment
 
 
-def shipment_receive(*, shipment: Shipment, custodian: str, actor: Any) -> Shipment:
-    """The outlet signs the shipment in: every card gets a `received` line at the outlet, state 网点待领."""
+def _card_nos(raw: Sequence[str], *, field: str) -> set[str]:
+    """Card numbers typed or scanned by a clerk; every malformed one is listed."""
+    found: set[str] = set()
+    bad: list[str] = []
+    for item in raw:
+        for token in item.replace("，", ",").replace(",", " ").split():
+            try:
+                found.add(parse_card_no(token))
+            except ValidationError:
+                bad.append(token)
+    if bad:
+        raise ValidationError(f"以下卡号格式有误，请核对：{'、'.join(bad[:20])}", field=field)
+    return found
+
+
+def _shipment_outstanding_ids(shipment: Shipment) -> list[int]:
+    return list(shipment_missing_cards(shipment).values_list("pk", flat=True))
+
+
+def _shipment_claim(shipment: Shipment, old: str, new: str, **fields: Any) -> None:
+    """Compare-and-swap a shipment's state along SHIPMENT_TRANSITIONS."""
+    from shebao.cards.models import SHIPMENT_TRANSITIONS
+
+    if new not in SHIPMENT_TRANSITIONS.get(old, frozenset()):
+        raise StateError("该批社保卡已签收入库，无需重复签收")
+    if Shipment.objects.filter(pk=shipment.pk, state=old).update(state=new, **fields) != 1:
+        raise StateError("该批社保卡已签收入库，无需重复签收")
+
+
+def shipment_receive(
+    *,
+    shipment: Shipment,
+    custodian: str,
+    actor: Any,
+    missing_card_nos: Sequence[str] = (),
+    shortage_note: str = "",
+) -> Shipment:
+    """The outlet signs the shipment in: every card found gets a `received` line at the outlet, state 网点待领.
+
+    Cards the outlet did not find in the boxes are listed by number with a note: they stay in transit
+    (no location holds them), the shipment is 有短缺待查, and `shipment_receive_late` signs them in
+    if they turn up. The signed record (附件2) then matches what the outlet really holds.
+    """
     if not custodian.strip():
         raise ValidationError("请填写入库保管责任人", field="custodian")
     outlet = shipment.destination.outlet
     assert outlet is not None
     _require_outlet_scope(actor, outlet)
+    missing = _card_nos(missing_card_nos, field="missing_card_nos")
+    note = shortage_note.strip()
+    if missing and not note:
+        raise ValidationError("有短缺卡的，请填写短缺说明（如箱号、清点经过）", field="shortage_note")
     with transaction.atomic():
         now = timezone.now()
-        claimed = Shipment.objects.filter(pk=shipment.pk, state=Shipment.State.IN_TRANSIT).update(
-            state=Shipment.State.RECEIVED, received_at=now
-        )
-        if claimed != 1:
-            raise StateError("该批社保卡已签收入库，无需重复签收")
-        ids = list(
-            CardMovement.objects.filter(shipment=shipment, kind=CardMovement.Kind.HANDED_OVER).values_list(
-                "card_id", flat=True
+        cards = _lock_cards(_shipment_outstanding_ids(shipment))
+        numbers = {c.card_no for c in cards}
+        stray = sorted(missing - numbers)
+        if stray:
+            raise ValidationError(
+                f"以下卡号不在本批配送中：{'、'.join(stray[:20])}", field="missing_card_nos"
             )
+        present = [c for c in cards if c.card_no not in missing]
+        if cards and not present:
+            raise ValidationError(
+                "本批卡片全部短缺：整批未收到的请勿签收，请与中心库房核查", field="missing_card_nos"
+            )
+        _shipment_claim(
+            shipment,
+            Shipment.State.IN_TRANSIT,
+            Shipment.State.SHORT if missing else Shipment.State.RECEIVED,
+            received_at=now,
+            shortage_note=note[:200] if missing else "",
         )
-        cards = _lock_cards(ids)
+        if present:
+            _post_many(
+                present,
+                shipment.destination,
+                CardMovement.Kind.RECEIVED,
+                CardState.IN_STOCK,
+                custodian=custodian.strip(),
+                counterparty=f"{shipment.source.name} {shipment.handed_over_by}",
+                batch_ref=shipment.boxes,
+                shipment=shipment,
+                actor=actor,
+                action=actions.CARD_RECEIVE,
+                reason=f"配送#{shipment.pk}签收入库",
+                at=now,
+            )
+        if missing:
+            audit_record(
+                actor=actor,
+                action=actions.CARD_RECEIVE_SHORT,
+                obj=shipment,
+                new={"received": len(present), "missing": sorted(missing)},
+                reason=note,
+            )
+    shipment.refresh_from_db()
+    return shipment
+
+
+def shipment_receive_late(
+    *, shipment: Shipment, card_nos: Sequence[str], custodian: str, actor: Any
+) -> Shipment:
+    """Cards listed missing at a shipment's sign-in turned up: they enter the outlet's stock now; once
+    none is missing, the shipment is 已签收入库."""
+    if not custodian.strip():
+        raise ValidationError("请填写入库保管责任人", field="custodian")
+    outlet = shipment.destination.outlet
+    assert outlet is not None
+    _require_outlet_scope(actor, outlet)
+    found = _card_nos(card_nos, field="card_nos")
+    if not found:
+        raise ValidationError("请填写找到的短缺卡卡号", field="card_nos")
+    with transaction.atomic():
+        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+        if locked.state != Shipment.State.SHORT:
+            raise StateError("该批配送没有待查的短缺卡")
+        outstanding = _lock_cards(_shipment_outstanding_ids(locked))
+        cards = [c for c in outstanding if c.card_no in found]
+        stray = sorted(found - {c.card_no for c in cards})
+        if stray:
+            raise ValidationError(f"以下卡号不是本批的短缺卡：{'、'.join(stray[:20])}", field="card_nos")
+        now = timezone.now()
         _post_many(
             cards,
-            shipment.destination,
+            locked.destination,
             CardMovement.Kind.RECEIVED,
             CardState.IN_STOCK,
             custodian=custodian.strip(),
-            counterparty=f"{shipment.source.name} {shipment.handed_over_by}",
-            batch_ref=shipment.boxes,
-            shipment=shipment,
+            counterparty=f"{locked.source.name} {locked.handed_over_by}",
+            batch_ref=locked.boxes,
+            shipment=locked,
             actor=actor,
             action=actions.CARD_RECEIVE,
-            reason=f"配送#{shipment.pk}签收入库",
+            reason=f"配送#{locked.pk}短缺卡补收入库",
             at=now,
         )
+        if len(cards) == len(outstanding):
+            _shipment_claim(locked, Shipment.State.SHORT, Shipment.State.RECEIVED)
     shipment.refresh_from_db()
     return shipment
 

@@ -78,6 +78,7 @@ from shebao.cards.services import (
     production_return_import,
     shipment_create,
     shipment_receive,
+    shipment_receive_late,
     temp_card_reconcile,
     temp_card_register,
     temp_card_settle,
@@ -729,8 +730,38 @@ def shipment_list_view(request: HttpRequest) -> HttpResponse:
             receive = ReceiveForm(request.POST)
             shipment = selectors.shipment_get(user, int(request.POST.get("shipment", 0)))
             if receive.is_valid():
-                shipment_receive(shipment=shipment, custodian=receive.cleaned_data["custodian"], actor=user)
-                messages.success(request, f"已签收入库{shipment.card_count}张社保卡")
+                missing = request.POST.get("missing_card_nos", "")[:2000]
+                shipment = shipment_receive(
+                    shipment=shipment,
+                    custodian=receive.cleaned_data["custodian"],
+                    missing_card_nos=[missing],
+                    shortage_note=request.POST.get("shortage_note", "")[:200],
+                    actor=user,
+                )
+                short = len(selectors.shipment_missing_cards(shipment))
+                messages.success(
+                    request,
+                    f"已签收入库{shipment.card_count - short}张社保卡"
+                    + (f"，登记短缺{short}张（仍为配送中，找到后补收入库）" if short else ""),
+                )
+            else:
+                messages.error(request, "请填写入库保管责任人")
+            return redirect("cards:shipments")
+        if request.POST.get("step") == "receive_late":
+            if not user.can("card.receive"):  # type: ignore[union-attr]
+                raise PermissionDenied("您的角色无权签收社保卡")
+            receive = ReceiveForm(request.POST)
+            shipment = selectors.shipment_get(user, int(request.POST.get("shipment", 0)))
+            if receive.is_valid():
+                shipment = shipment_receive_late(
+                    shipment=shipment,
+                    card_nos=[request.POST.get("card_nos", "")[:2000]],
+                    custodian=receive.cleaned_data["custodian"],
+                    actor=user,
+                )
+                messages.success(
+                    request, f"短缺卡已补收入库；配送#{shipment.pk}{shipment.get_state_display()}"
+                )
             else:
                 messages.error(request, "请填写入库保管责任人")
             return redirect("cards:shipments")
