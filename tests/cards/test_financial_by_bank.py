@@ -58,13 +58,25 @@ def test_the_window_enables_social_and_the_bank_financial_separately(world, wind
     assert (card.fin_activated_channel, card.fin_activated_by) == (FinancialChannel.COUNTER, world.bank_clerk)
 
 
-def test_another_bank_or_the_centre_cannot_activate_the_financial_function(world, card) -> None:
+def test_another_bank_cannot_activate_the_financial_function(world, card) -> None:
     card.state = CardState.ISSUED
     card.save()
     other = UserFactory(username="bank_b", role=Role.BANK_CLERK, region=None, bank=world.bank_b, outlet=None)
-    for actor in (world.centre_clerk, other):
-        with pytest.raises(PermissionDenied):
-            card_activate_financial(card=card, channel=FinancialChannel.COUNTER, place="柜面", actor=actor)
+    with pytest.raises(PermissionDenied):
+        card_activate_financial(card=card, channel=FinancialChannel.COUNTER, place="柜面", actor=other)
+    card.refresh_from_db()
+    assert card.fin_activated_at is None
+
+
+def test_the_card_page_offers_financial_activation_to_the_bank_only(client, world, card) -> None:
+    card.state = CardState.ISSUED
+    card.save()
+    client.force_login(world.centre_clerk)
+    assert 'value="activate_financial"' not in client.get(f"/cards/{card.pk}/").content.decode()
+    response = client.post(
+        f"/cards/{card.pk}/action/", {"action": "activate_financial", "channel": "counter", "place": "窗口"}
+    )
+    assert response.status_code == 403
     card.refresh_from_db()
     assert card.fin_activated_at is None
 
