@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from shebao.audit.models import AuditLog
-from shebao.cards.importers import COLUMNS, ReturnFileInvalid
+from shebao.cards.importers import COLUMNS, Problem, ReturnFileInvalid
 from shebao.cards.models import (
     Card,
     CardApplication,
@@ -312,3 +313,21 @@ def test_it_refuses_the_file_when_a_card_moved_between_validation_and_writing(
     a.refresh_from_db()
     assert a.state == CardState.IN_PRODUCTION and a.card_no is None
     assert not CardMovement.objects.exists() and AuditLog.objects.count() == before
+
+
+def test_it_lists_at_most_a_thousand_problems_and_writes_nothing(world, tmp_path, in_production) -> None:
+    from shebao.core.values.ssn import make_ssn
+
+    _, a, _ = in_production
+    strangers = [
+        good_row(a, n, ssn=make_ssn("340422", date(1950, 1, 1) + timedelta(days=n), n % 1000))
+        for n in range(1, 1006)
+    ]
+    with pytest.raises(ReturnFileInvalid) as exc:
+        production_return_import(
+            path=write_return(tmp_path / "strangers.csv", [good_row(a, 2000), *strangers]),
+            actor=world.centre_clerk,
+        )
+    assert len(exc.value.problems) == 1000
+    assert exc.value.problems[0] == Problem(3, "社会保障号码", "系统中没有这个人员")
+    assert not CardMovement.objects.exists() and not ProductionReturnFile.objects.exists()
