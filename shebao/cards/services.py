@@ -1367,7 +1367,7 @@ def card_activate_financial(
         _require_card_scope(actor, card)
         # The page is the bank's alone (card.activate_financial); the service still takes a centre actor
         # recording what the bank reported (payments and switching call it so).
-        if getattr(actor, "role", None) == Role.BANK_CLERK:
+        if getattr(actor, "role", None) != Role.CENTRE_CLERK:
             _require_card_bank(actor, card)
         changed = _activate_financial(
             card, channel=channel, place=place, actor=actor, at=at or timezone.now()

@@ -58,12 +58,13 @@ def test_the_window_enables_social_and_the_bank_financial_separately(world, wind
     assert (card.fin_activated_channel, card.fin_activated_by) == (FinancialChannel.COUNTER, world.bank_clerk)
 
 
-def test_another_bank_cannot_activate_the_financial_function(world, card) -> None:
+def test_another_bank_or_a_township_or_unit_cannot_activate_the_financial_function(world, card) -> None:
     card.state = CardState.ISSUED
     card.save()
     other = UserFactory(username="bank_b", role=Role.BANK_CLERK, region=None, bank=world.bank_b, outlet=None)
-    with pytest.raises(PermissionDenied):
-        card_activate_financial(card=card, channel=FinancialChannel.COUNTER, place="柜面", actor=other)
+    for actor in (other, world.township_clerk, world.unit_clerk):
+        with pytest.raises(PermissionDenied):
+            card_activate_financial(card=card, channel=FinancialChannel.COUNTER, place="柜面", actor=actor)
     card.refresh_from_db()
     assert card.fin_activated_at is None
 
