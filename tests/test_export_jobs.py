@@ -39,7 +39,6 @@ def test_a_large_export_runs_as_a_job_with_the_users_scope_and_masks(
     assert "下载结果文件" in page
     download = client.get(f"/jobs/{job.pk}/download/")
     rows = _rows(download)
-    download.close()
     assert rows[0][0] == "社会保障号码" and [r[1] for r in rows[1:]] == [world.person_a.name]
     assert "*" in str(rows[1][0])  # the unit clerk's export is masked, as at once
 
@@ -63,7 +62,6 @@ def test_a_job_rerun_after_a_crash_writes_the_file_again(
     assert again.state == Job.State.SUCCEEDED and again.result["rows"] == 2
     download = client.get(f"/jobs/{job.pk}/download/")
     names = {r[1] for r in _rows(download)[1:]}
-    download.close()
     assert names == {
         world.person_a.name,
         world.person_b.name,
@@ -75,4 +73,3 @@ def test_a_small_export_is_still_sent_at_once(client: Any, world: Any) -> None:
     response = client.get("/people/export.xlsx")
     assert response.status_code == 200 and not Job.objects.exists()
     assert _rows(response)[0][0] == "社会保障号码"
-    response.close()

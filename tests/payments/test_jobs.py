@@ -94,7 +94,6 @@ def test_a_large_payroll_export_is_written_by_a_job_with_masks(
         .get_sheet_by_index(0)
         .to_python()
     )
-    download.close()
     assert rows[0][:4] == ["批次号", "序号", "社会保障号码", "姓名"]
     wang = next(r for r in rows if r[3] == "王小明")
     assert wang[2] != world.person_a.ssn  # the auditor's export is masked, as at once
