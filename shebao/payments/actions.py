@@ -23,6 +23,9 @@ CERTIFICATION_RECORD = "certification.record"
 OVERPAYMENT_SETTLE = "overpayment.settle"
 SURVIVOR_CLAIM = "survivor_claim.create"
 CERTIFICATION_IMPORT = "certification.import"
+DEATH_CORRECT = "person.death_correct"
+OVERPAYMENT_CANCEL = "overpayment.cancel"
+LINE_AWAIT_CARD = "payment_line.await_card"
 
 LABELS.update(
     {
@@ -47,5 +50,8 @@ LABELS.update(
         OVERPAYMENT_SETTLE: "多发待遇办结",
         SURVIVOR_CLAIM: "核定丧葬补助金和抚恤金",
         CERTIFICATION_IMPORT: "导入数据比对认证",
+        DEATH_CORRECT: "更正死亡登记",
+        OVERPAYMENT_CANCEL: "撤销多发待遇",
+        LINE_AWAIT_CARD: "发放失败：等待新卡",
     }
 )

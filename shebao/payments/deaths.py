@@ -20,7 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shebao.core.errors import PermissionDenied, ValidationError
+from shebao.core.errors import PermissionDenied, StateError, ValidationError
 from shebao.core.values.names import normalize_name
 from shebao.core.values.ssn import parse_ssn
 from shebao.people.importers import (
@@ -204,3 +204,215 @@ def death_import(*, path: Path, file_name: str, source: str, actor: Any) -> Deat
             result.overpayments += outcome.overpayments
             result.person_ids.append(pk)
     return result
+
+
+# --- correcting a death recorded by mistake (更正死亡登记) -----------------------------------------
+
+
+@dataclass
+class DeathCorrection:
+    reactivated: int = 0
+    released: int = 0
+    back_pay_months: int = 0
+    overpayments_cancelled: int = 0
+    still_held_at_bank: int = 0  # held lines of payrolls already filed: paid by a second payment
+    settled_overpayments: int = 0  # refunded or offset before the correction: the clerk follows them up
+    reapplied: Any = None
+
+
+def _death_recorded_by(person_id: int) -> tuple[int | None, dt.date | None]:
+    """Who recorded the death now on file (the last death audit row of the person), and its date."""
+    from shebao.audit import actions as core_actions
+    from shebao.audit.models import AuditLog
+
+    row = (
+        AuditLog.objects.filter(
+            action__in=[core_actions.PERSON_DEATH], object_type="people.person", object_id=str(person_id)
+        )
+        .order_by("-at", "-pk")
+        .values_list("actor_id", "new")
+        .first()
+    )
+    if row is None:
+        return None, None
+    actor_id, new = row
+    died = (new or {}).get("death_date")
+    return actor_id, dt.date.fromisoformat(died) if died else None
+
+
+def death_correct(
+    *,
+    person: Any,
+    death_date: dt.date | None,
+    reason: str,
+    actor: Any,
+) -> DeathCorrection:
+    """A centre supervisor corrects a death recorded by mistake: clears it (`death_date=None`, the
+    person is alive) or moves it to another date. Never the person who recorded the death.
+
+    In one transaction: the entitlements the death terminated (1401 at the month of death) become
+    active again; lines held for the death in payrolls not yet filed go back to pending; the months
+    whose payrolls were run since the death are owed as back pay in the next payroll; open
+    overpayments for months now owed are cancelled (已撤销). With a new date the death is then
+    recorded again exactly as at the counter, so the months after it stop once more.
+    """
+    from shebao.audit.services import audit_record
+    from shebao.core.values.period import next_period, period_of, period_range
+    from shebao.payments import actions
+    from shebao.payments.models import (
+        BackPay,
+        Entitlement,
+        Overpayment,
+        PaymentLine,
+        Payroll,
+        SurvivorClaim,
+    )
+    from shebao.payments.services import _death_apply, _last_payroll_run
+    from shebao.people.models import Person
+
+    if actor is None or not actor.can("death.correct"):
+        raise PermissionDenied("只有中心复核员可以更正死亡登记")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写更正原因及依据（如民政部门更正函编号）", field="reason")
+    today = timezone.localdate()
+    if death_date is not None and death_date > today:
+        raise ValidationError("死亡日期不能晚于今天", field="death_date")
+    LS = PaymentLine.State
+    out = DeathCorrection()
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        old_date = locked.death_date
+        if old_date is None:
+            raise StateError(f"{locked.name}没有死亡登记，无需更正")
+        if death_date == old_date:
+            raise ValidationError("新的死亡日期与已登记的相同", field="death_date")
+        if death_date is not None and locked.birth_date and death_date < locked.birth_date:
+            raise ValidationError(f"死亡日期早于出生日期{locked.birth_date:%Y-%m-%d}", field="death_date")
+        recorder_id, _ = _death_recorded_by(locked.pk)
+        if recorder_id is not None and recorder_id == actor.pk:
+            raise PermissionDenied("死亡由您本人登记，更正须由另一名复核员办理")
+        if death_date is None and SurvivorClaim.objects.filter(deceased=locked).exists():
+            raise StateError(f"已为{locked.name}核定丧葬补助金和抚恤金，请先追回该笔待遇再撤销死亡登记")
+        old_period = period_of(old_date)
+        new_period = period_of(death_date) if death_date is not None else None
+
+        # 1. The entitlements the death ended become active again (re-terminated below for a new date).
+        ended = list(
+            Entitlement.objects.select_for_update()
+            .select_related("person")
+            .filter(
+                person=locked,
+                state=Entitlement.State.TERMINATED,
+                reason=Entitlement.Reason.DEATH,
+                to_period=old_period,
+            )
+        )
+        for ent in ended:
+            try:
+                with transaction.atomic():
+                    Entitlement.objects.filter(pk=ent.pk).update(
+                        state=Entitlement.State.ACTIVE, reason="", to_period=None, suspended_from=None
+                    )
+            except IntegrityError:
+                raise StateError(
+                    f"{locked.name}的“{ent.benefit_type.name}”已另有有效待遇资格，请先处理后再更正"
+                ) from None
+        out.reactivated = len(ended)
+
+        # 2. Lines held for the death go back to pending where the payroll has not gone to the bank;
+        # in a filed payroll they stay held and are paid by a second payment (failure queue).
+        held = PaymentLine.objects.filter(person=locked, state=LS.HELD, hold_code="death")
+        out.released = held.filter(payroll__state__in=[Payroll.State.DRAFT, Payroll.State.APPROVED]).update(
+            state=LS.PENDING, hold_code="", hold_reason=""
+        )
+        out.still_held_at_bank = held.update(
+            hold_code="death_corrected", hold_reason=f"死亡登记已更正（{reason[:60]}），请安排二次支付"
+        )
+
+        # 3. The months run since the death without a line for the person are back-paid.
+        owed_to = new_period  # None: alive, every month is owed again
+        for ent in ended:
+            last = _last_payroll_run(ent)
+            if owed_to is not None:
+                last = min(last, owed_to)
+            start = next_period(old_period)
+            if last < start:
+                continue
+            months = set(period_range(start, last)) - set(
+                PaymentLine.objects.filter(
+                    person=locked,
+                    benefit_type_id=ent.benefit_type_id,
+                    period__gte=start,
+                    period__lte=last,
+                    kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY],
+                ).values_list("period", flat=True)
+            )
+            if not months:
+                continue
+            BackPay.objects.create(
+                entitlement=ent,
+                from_period=min(months),
+                to_period=max(months),
+                reason=f"死亡登记更正（原{old_date:%Y-%m-%d}），补发停发期间待遇",
+                created_by=actor,
+            )
+            out.back_pay_months += len(months)
+
+        # 4. Overpayments for months now owed are cancelled; those still after the new date stay open.
+        cancel = Overpayment.objects.select_for_update().filter(
+            person=locked, state=Overpayment.State.OPEN, line__period__gt=old_period
+        )
+        if new_period is not None:
+            cancel = cancel.filter(line__period__lte=new_period)
+        cancelled = list(cancel.values_list("pk", "line_id", "amount"))
+        Overpayment.objects.filter(
+            pk__in=[pk for pk, _, _ in cancelled], state=Overpayment.State.OPEN
+        ).update(
+            state=Overpayment.State.CANCELLED,
+            reference=f"死亡登记更正：{reason}"[:100],
+            settled_by=actor,
+            settled_at=timezone.now(),
+        )
+        for pk, line_id, amount in cancelled:
+            audit_record(
+                actor=actor,
+                action=actions.OVERPAYMENT_CANCEL,
+                object_type="payments.overpayment",
+                object_id=pk,
+                old={"state": "open"},
+                new={"state": "cancelled", "line": line_id, "amount": amount},
+                reason=reason,
+            )
+        out.overpayments_cancelled = len(cancelled)
+        settled = Overpayment.objects.filter(
+            person=locked,
+            state__in=[Overpayment.State.REFUNDED, Overpayment.State.OFFSET],
+            line__period__gt=old_period,
+        )
+        if new_period is not None:
+            settled = settled.filter(line__period__lte=new_period)
+        out.settled_overpayments = settled.count()
+
+        Person.objects.filter(pk=locked.pk).update(death_date=None)
+        audit_record(
+            actor=actor,
+            action=actions.DEATH_CORRECT,
+            obj=locked,
+            old={"death_date": old_date, "recorded_by": recorder_id},
+            new={
+                "death_date": death_date,
+                "reactivated": out.reactivated,
+                "released": out.released,
+                "back_pay_months": out.back_pay_months,
+                "overpayments_cancelled": out.overpayments_cancelled,
+                "still_held_at_bank": out.still_held_at_bank,
+            },
+            reason=reason,
+        )
+        if death_date is not None:
+            out.reapplied = _death_apply(
+                person=Person(pk=locked.pk), death_date=death_date, actor=actor, source=f"更正：{reason}"[:50]
+            )
+    person.death_date = death_date
+    return out

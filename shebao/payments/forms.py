@@ -61,6 +61,16 @@ class DeathForm(forms.Form):
     )
 
 
+class DeathCorrectForm(forms.Form):
+    ssn = forms.CharField(label="社会保障号码", max_length=18)
+    death_date = forms.DateField(
+        label="正确的死亡日期（人员健在则留空）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label="更正原因及依据", max_length=200)
+
+
 class DeathImportForm(forms.Form):
     file = forms.FileField(label="死亡信息文件（xlsx、xls、ods或csv）")
     source = forms.ChoiceField(

@@ -352,6 +352,8 @@ class Resolution(models.Model):
         NAME_VERIFIED = "name_verified", "核实户名（登记白名单）"
         NEW_ACCOUNT = "new_account", "新卡/新账户已启用，按新账户支付"
         ALTERNATE = "alternate", "按本人另行提供的账户支付"
+        # 佛山: a lost or replaced card's month may go to the old account while it is still usable.
+        OLD_ACCOUNT = "old_account", "按原账户支付（挂失/换卡期间）"
 
     line = models.OneToOneField(PaymentLine, on_delete=models.PROTECT, related_name="resolution")
     kind = models.CharField("处理方式", max_length=20, choices=Kind.choices)
@@ -426,6 +428,8 @@ class Overpayment(models.Model):
         OPEN = "open", "待追回"
         REFUNDED = "refunded", "已退回"
         OFFSET = "offset", "已抵扣"
+        # The death that made the month an overpayment was corrected (wrong person or date).
+        CANCELLED = "cancelled", "已撤销"
 
     line = models.OneToOneField(PaymentLine, on_delete=models.PROTECT, related_name="overpayment")
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="overpayments")
@@ -450,9 +454,12 @@ class Overpayment(models.Model):
 
 
 OVERPAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    Overpayment.State.OPEN: frozenset({Overpayment.State.REFUNDED, Overpayment.State.OFFSET}),
+    Overpayment.State.OPEN: frozenset(
+        {Overpayment.State.REFUNDED, Overpayment.State.OFFSET, Overpayment.State.CANCELLED}
+    ),
     Overpayment.State.REFUNDED: frozenset(),
     Overpayment.State.OFFSET: frozenset(),
+    Overpayment.State.CANCELLED: frozenset(),
 }
 
 

@@ -18,6 +18,7 @@ ACTIONS: dict[str, set[str]] = {
     "whitelist.edit": {Role.CENTRE_CLERK, Role.CENTRE_SUPERVISOR},
     "payment.resolve": {Role.CENTRE_CLERK, Role.CENTRE_SUPERVISOR},
     "death.record": {Role.CENTRE_CLERK},
+    "death.correct": {Role.CENTRE_SUPERVISOR},
     "survivor.view": CENTRE_READERS,
     "survivor.claim": {Role.CENTRE_CLERK},
     "payment.statement": set(Role.values),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("lines/<int:pk>/resolve/", views.line_resolve_view, name="line_resolve"),
     path("repayments/", views.repayment_generate_view, name="repayment_generate"),
     path("deaths/", views.death_record_view, name="death_record"),
+    path("deaths/correct/", views.death_correct_view, name="death_correct"),
     path("deaths/import/", views.death_import_view, name="death_import"),
     path("deaths/<int:person_id>/family/", views.survivor_claim_view, name="survivor_claim"),
     path("certification/", views.certification_view, name="certification"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -383,16 +384,76 @@ def death_import_view(request: HttpRequest) -> HttpResponseBase:
         f"终止待遇{result.terminated}项，暂缓{result.held}笔，发现多发{result.overpayments}笔。"
         "请告知家属可申领丧葬补助金和抚恤金。",
     )
-    return redirect(f"{reverse('payments:death_record')}?imported={','.join(map(str, result.person_ids[:200]))}")
+    return redirect(
+        f"{reverse('payments:death_record')}?imported={','.join(map(str, result.person_ids[:200]))}"
+    )
 
 
 @requires("death.record")
 def death_record_view(request: HttpRequest, **extra) -> HttpResponse:  # type: ignore[no-untyped-def]
-    from shebao.payments.forms import DeathImportForm
+    return _death_page(request, **extra)
+
+
+@requires("death.correct")
+def death_correct_view(request: HttpRequest) -> HttpResponse:
+    """The same death page for a centre supervisor, with the correction form (更正死亡登记)."""
+    return _death_page(request)
+
+
+def _death_page(request: HttpRequest, **extra) -> HttpResponse:  # type: ignore[no-untyped-def]
+    from shebao.payments.forms import DeathCorrectForm, DeathImportForm
     from shebao.people.selectors import persons_visible_to
 
-    form = DeathForm(request.POST if request.method == "POST" and not extra else None)
-    if request.method == "POST" and form.is_valid():
+    can_record = request.user.can("death.record")  # type: ignore[union-attr]
+    can_correct = request.user.can("death.correct")  # type: ignore[union-attr]
+    correcting = request.method == "POST" and "correct" in request.POST and not extra
+    form = DeathForm(request.POST if request.method == "POST" and not extra and not correcting else None)
+    correct_form = DeathCorrectForm(request.POST if correcting else None)
+    if correcting:
+        if not can_correct:
+            raise DjangoPermissionDenied("只有中心复核员可以更正死亡登记")
+        if correct_form.is_valid():
+            data = correct_form.cleaned_data
+            person = persons_visible_to(request.user).filter(ssn=data["ssn"].strip().upper()).first()
+            if person is None:
+                correct_form.add_error("ssn", "在您的管辖范围内没有该社会保障号码的人员")
+            else:
+                from shebao.payments.deaths import death_correct
+
+                try:
+                    fixed = death_correct(
+                        person=person,
+                        death_date=data["death_date"],
+                        reason=data["reason"],
+                        actor=request.user,
+                    )
+                except (*SHOWN, PermissionDenied) as exc:
+                    messages.error(request, exc.message)
+                else:
+                    what = (
+                        f"死亡日期改为{data['death_date']:%Y-%m-%d}" if data["death_date"] else "撤销死亡登记"
+                    )
+                    messages.success(
+                        request,
+                        f"已更正{person.name}的死亡登记（{what}）：恢复待遇{fixed.reactivated}项，"
+                        f"恢复待发放{fixed.released}笔，补发{fixed.back_pay_months}个月，"
+                        f"撤销多发{fixed.overpayments_cancelled}笔"
+                        + (
+                            f"，已报盘暂缓{fixed.still_held_at_bank}笔待二次支付"
+                            if fixed.still_held_at_bank
+                            else ""
+                        )
+                        + (
+                            f"；另有已退回或已抵扣的多发{fixed.settled_overpayments}笔，请与家属核实后处理"
+                            if fixed.settled_overpayments
+                            else ""
+                        )
+                        + "。",
+                    )
+                    return redirect("payments:death_correct")
+    elif request.method == "POST" and not can_record:
+        raise DjangoPermissionDenied("您的角色不能登记死亡")
+    if request.method == "POST" and not correcting and form.is_valid():
         person = persons_visible_to(request.user).filter(ssn=form.cleaned_data["ssn"].strip().upper()).first()
         if person is None:
             form.add_error("ssn", "在您的管辖范围内没有该社会保障号码的人员")
@@ -428,6 +489,9 @@ def death_record_view(request: HttpRequest, **extra) -> HttpResponse:  # type: i
         "recent": recent.filter(pk__in=imported) if imported else recent[:50],
         "imported": bool(imported),
         "import_form": extra.pop("import_form", None) or DeathImportForm(),
+        "correct_form": correct_form,
+        "can_record": can_record,
+        "can_correct": can_correct,
         **extra,
     }
     return render(request, "payments/death.html", context)
@@ -644,7 +708,9 @@ def _certification_page(request: HttpRequest, form, **extra) -> HttpResponse:  #
     )
 
 
-def _import_job(request: HttpRequest, upload, *, kind: str, title: str, params: dict | None = None) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _import_job(
+    request: HttpRequest, upload, *, kind: str, title: str, params: dict | None = None
+) -> HttpResponse:  # type: ignore[no-untyped-def]
     """Keep a large upload under MEDIA_ROOT (a name nobody can guess) and import it in a background job."""
     import uuid
     from pathlib import Path
@@ -782,7 +848,9 @@ def entitlement_import_view(request: HttpRequest) -> HttpResponse:
     upload = form.cleaned_data["file"]
     suffix = Path(upload.name).suffix.lower()[:8]
     if upload.size > IMPORT_INLINE_BYTES:
-        return _import_job(request, upload, kind=jobs.ENTITLEMENT_IMPORT, title=f"导入待遇资格：{upload.name}")
+        return _import_job(
+            request, upload, kind=jobs.ENTITLEMENT_IMPORT, title=f"导入待遇资格：{upload.name}"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         with path.open("wb") as fh:
