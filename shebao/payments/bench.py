@@ -273,6 +273,12 @@ def _bare_export(payroll_id: int, out: Path) -> int:
     n = 0
     # Streamed like ours (a server-side cursor on PostgreSQL): a client-side cursor there fetched every
     # line at once, and its ~180 bytes a line showed as the peak RSS of our files step, which follows.
+    # The cursor is planned for the whole result (cursor_tuple_fraction 1), as a client-side one is; with
+    # the default 0.1 (plans that start fast) the export of 1,000,000 lines took 10.7 s against 3.6 s.
+    pg = connection.vendor == "postgresql"
+    if pg:
+        with connection.cursor() as setting:
+            setting.execute("SET cursor_tuple_fraction = 1.0")
     with connection.chunked_cursor() as cursor, out.open("wb") as fh:
         cursor.execute(
             f"SELECT l.bank_id, l.account_no, l.account_name, l.amount, p.ssn, l.period FROM {L} l "
@@ -287,6 +293,9 @@ def _bare_export(payroll_id: int, out: Path) -> int:
                         "gbk"
                     )
                 )
+    if pg:
+        with connection.cursor() as setting:
+            setting.execute("RESET cursor_tuple_fraction")
     return n
 
 
