@@ -378,6 +378,23 @@ class Resolution(models.Model):
         return self.get_kind_display()
 
 
+class CardWait(models.Model):
+    """等待新卡: the clerk checked a failed line with the person (lost or replaced card) and the payment
+    waits for the new card's account. The line stays in the failure queue, marked, until it is resolved."""
+
+    line = models.OneToOneField(PaymentLine, on_delete=models.PROTECT, related_name="card_wait")
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "等待新卡"
+        verbose_name_plural = "等待新卡"
+
+    def __str__(self) -> str:
+        return f"{self.line_id} 等待新卡"
+
+
 class NameWhitelist(models.Model):
     """白名单: a spelling of the person's name that the bank accepts (rare characters, minority names)."""
 

@@ -73,6 +73,7 @@ def failed_lines_visible_to(user, *, reason: str = "", status: str = "all") -> Q
             "person__employer",
             "person__township",
             "resolution",
+            "card_wait",
             "switch_failure",  # the switching app's case for a failed payment into a switched account
         )
         .prefetch_related("repayments")
@@ -91,7 +92,7 @@ def held_lines_visible_to(user) -> QuerySet[PaymentLine]:  # type: ignore[no-unt
         PaymentLine.objects.filter(
             state=PaymentLine.State.HELD, person__in=persons_visible_to(user).values("pk")
         )
-        .select_related("person", "bank", "payroll__benefit_type")
+        .select_related("person", "bank", "payroll__benefit_type", "card_wait")
         .order_by("-period", "person__ssn")
     )
 

@@ -1075,6 +1075,8 @@ def line_resolve(
     - name_verified: the name was checked with the person; the bank's spelling goes on the whitelist
       and the second payment uses it on the same account;
     - new_account: the lost or replaced card has a new account in the person's account history;
+    - old_account: a lost or replaced card's line goes to the previous account while the switch away
+      from it is within its fallback window (see payments.failures);
     - alternate: the person gave another account of their own, recorded with its proof.
     """
     _require(actor, "payment.resolve")
@@ -1082,7 +1084,7 @@ def line_resolve(
     with transaction.atomic():
         locked = (
             PaymentLine.objects.select_for_update(of=("self",))
-            .select_related("payroll", "person")
+            .select_related("payroll", "person", "account")
             .get(pk=line.pk)
         )
         if not _repayable(locked):
@@ -1103,6 +1105,11 @@ def line_resolve(
             if account.account_no == locked.account_no:
                 raise StateError("当前发放账户与失败时相同，请等待新卡/新账户启用后再处理")
             target = (account.bank_id, account.account_no, account.account_name)
+        elif kind == K.OLD_ACCOUNT:
+            from shebao.payments.failures import old_account_for
+
+            old = old_account_for(locked)
+            target = (old.bank_id, old.account_no, old.account_name)
         elif kind == K.ALTERNATE:
             if bank is None:
                 raise ValidationError("请选择开户银行", field="bank")

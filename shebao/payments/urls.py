@@ -17,6 +17,7 @@ urlpatterns = [
     path("payrolls/<int:pk>/export.xlsx", views.payroll_export_view, name="payroll_export"),
     path("whitelist/", views.whitelist_add_view, name="whitelist_add"),
     path("lines/<int:pk>/resolve/", views.line_resolve_view, name="line_resolve"),
+    path("lines/<int:pk>/await-card/", views.line_await_card_view, name="line_await_card"),
     path("repayments/", views.repayment_generate_view, name="repayment_generate"),
     path("deaths/", views.death_record_view, name="death_record"),
     path("deaths/correct/", views.death_correct_view, name="death_correct"),

@@ -299,6 +299,23 @@ def line_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@requires("payment.resolve")
+def line_await_card_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from shebao.payments.failures import line_await_card
+
+    line = selectors.line_get(request.user, pk)
+    try:
+        line_await_card(line=line, note=request.POST.get("note", ""), actor=request.user)
+    except SHOWN as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:line_resolve", pk=line.pk)
+    messages.success(
+        request, f"{line.person.name}的明细已登记等待新卡，仍保留在待处理中；新卡启用后选择“按新账户支付”"
+    )
+    return redirect(reverse("payments:failures") + "?status=open")
+
+
+@require_POST
 @requires("payroll.prepare")
 def repayment_generate_view(request: HttpRequest) -> HttpResponse:
     form = RepaymentForm(request.POST)
