@@ -24,6 +24,8 @@ OVERPAYMENT_SETTLE = "overpayment.settle"
 SURVIVOR_CLAIM = "survivor_claim.create"
 CERTIFICATION_IMPORT = "certification.import"
 DEATH_CORRECT = "person.death_correct"
+SURVIVOR_CLAIM_DECIDE = "survivor_claim.decide"
+ENTITLEMENT_IMPORT_DECIDE = "entitlement.import_decide"
 OVERPAYMENT_CANCEL = "overpayment.cancel"
 LINE_AWAIT_CARD = "payment_line.await_card"
 
@@ -51,6 +53,8 @@ LABELS.update(
         SURVIVOR_CLAIM: "核定丧葬补助金和抚恤金",
         CERTIFICATION_IMPORT: "导入数据比对认证",
         DEATH_CORRECT: "更正死亡登记",
+        SURVIVOR_CLAIM_DECIDE: "复核丧葬补助金和抚恤金",
+        ENTITLEMENT_IMPORT_DECIDE: "复核待遇资格导入",
         OVERPAYMENT_CANCEL: "撤销多发待遇",
         LINE_AWAIT_CARD: "发放失败：等待新卡",
     }

@@ -292,7 +292,12 @@ def death_correct(
         recorder_id, _ = _death_recorded_by(locked.pk)
         if recorder_id is not None and recorder_id == actor.pk:
             raise PermissionDenied("死亡由您本人登记，更正须由另一名复核员办理")
-        if death_date is None and SurvivorClaim.objects.filter(deceased=locked).exists():
+        if (
+            death_date is None
+            and SurvivorClaim.objects.filter(deceased=locked)
+            .exclude(state=SurvivorClaim.State.REJECTED)
+            .exists()
+        ):
             raise StateError(f"已为{locked.name}核定丧葬补助金和抚恤金，请先追回该笔待遇再撤销死亡登记")
         old_period = period_of(old_date)
         new_period = period_of(death_date) if death_date is not None else None

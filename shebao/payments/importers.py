@@ -3,7 +3,8 @@ column; then write everything in one transaction, or nothing. The same file twic
 
 Columns: 社会保障号码, 待遇代码, 起始期, 月待遇金额, and optionally 终止期. A row for a person who has no
 live entitlement of that type creates one; a row for a live one with a different amount adds an amount
-row from 起始期 (amount changes are effective-dated rows, never updates).
+row from 起始期 (amount changes are effective-dated rows, never updates). A checked file waits for a
+supervisor other than the importer (maker-checker): only their approval applies its rows.
 """
 
 from __future__ import annotations
@@ -15,14 +16,22 @@ from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from shebao.audit.services import audit_record_many
-from shebao.core.errors import PermissionDenied, ValidationError
+from shebao.audit.services import audit_record, audit_record_many
+from shebao.core.errors import PermissionDenied, StateError, ValidationError
 from shebao.core.values.money import parse_yuan
 from shebao.core.values.period import parse_period
 from shebao.core.values.ssn import parse_ssn
 from shebao.payments import actions
-from shebao.payments.models import BenefitType, Entitlement, EntitlementAmount
+from shebao.payments.models import (
+    ENTITLEMENT_IMPORT_TRANSITIONS,
+    BenefitType,
+    Entitlement,
+    EntitlementAmount,
+    EntitlementImport,
+    EntitlementImportRow,
+)
 from shebao.people.importers import (
     CellError,
     ImportRejected,
@@ -59,6 +68,7 @@ class EntitlementImportResult:
     created: int = 0
     changed: int = 0
     unchanged: int = 0
+    batch: EntitlementImport | None = None
 
 
 def _parse(path: Path) -> tuple[list[Row], list[Problem], int]:
@@ -125,34 +135,30 @@ def _parse(path: Path) -> tuple[list[Row], list[Problem], int]:
     return rows, problems, count
 
 
-def entitlement_import(*, path: Path, file_name: str, actor) -> EntitlementImportResult:  # type: ignore[no-untyped-def]
-    """Import a file of entitlements (see the module docstring)."""
-    if not actor.can("entitlement.edit"):
-        raise PermissionDenied("您的角色无权导入待遇资格")
-    checksum = file_sha256(path)
-    if ImportBatch.objects.filter(kind=KIND, checksum=checksum).exists():
-        return EntitlementImportResult(duplicate=True)
-    rows, problems, count = _parse(path)
-    persons: dict[str, int] = {}
-    ssns = list({r.ssn for r in rows})
-    for i in range(0, len(ssns), CHUNK):
-        persons.update(persons_visible_to(actor).filter(ssn__in=ssns[i : i + CHUNK]).values_list("ssn", "pk"))
+def _classify(
+    rows: list[Row], persons: dict[str, int]
+) -> tuple[list[Row], list[tuple[Entitlement, Row]], int, list[Problem]]:
+    """Sort checked rows into entitlements to create, amounts to change and rows already in effect,
+    against the entitlements as they are now (at the import, and again at the approval)."""
     live: dict[tuple[int, int], Entitlement] = {}
-    ids = list(persons.values())
+    ids = list(set(persons.values()))
     for i in range(0, len(ids), CHUNK):
         for ent in Entitlement.objects.filter(person_id__in=ids[i : i + CHUNK]).exclude(
             state=Entitlement.State.TERMINATED
         ):
             live[(ent.person_id, ent.benefit_type_id)] = ent
     current: dict[int, Decimal] = {}
-    for ent_id, amount in (
-        EntitlementAmount.objects.filter(entitlement__in=list(live.values()))
-        .order_by("entitlement_id", "valid_from", "id")
-        .values_list("entitlement_id", "amount")
-    ):
-        current[ent_id] = amount  # the last row by valid_from wins
+    live_ids = [e.pk for e in live.values()]
+    for i in range(0, len(live_ids), CHUNK):
+        for ent_id, amount in (
+            EntitlementAmount.objects.filter(entitlement_id__in=live_ids[i : i + CHUNK])
+            .order_by("entitlement_id", "valid_from", "id")
+            .values_list("entitlement_id", "amount")
+        ):
+            current[ent_id] = amount  # the last row by valid_from wins
     creates: list[Row] = []
     changes: list[tuple[Entitlement, Row]] = []
+    problems: list[Problem] = []
     unchanged = 0
     for r in rows:
         pid = persons.get(r.ssn)
@@ -172,6 +178,24 @@ def entitlement_import(*, path: Path, file_name: str, actor) -> EntitlementImpor
             )
         else:
             changes.append((existing, r))
+    return creates, changes, unchanged, problems
+
+
+def entitlement_import(*, path: Path, file_name: str, actor) -> EntitlementImportResult:  # type: ignore[no-untyped-def]
+    """Check a file of entitlements (see the module docstring) and keep it, row by row, waiting for a
+    supervisor's approval (`entitlement_import_decide`): nothing changes before that."""
+    if not actor.can("entitlement.edit"):
+        raise PermissionDenied("您的角色无权导入待遇资格")
+    checksum = file_sha256(path)
+    if ImportBatch.objects.filter(kind=KIND, checksum=checksum).exists():
+        return EntitlementImportResult(duplicate=True)
+    rows, problems, count = _parse(path)
+    persons: dict[str, int] = {}
+    ssns = list({r.ssn for r in rows})
+    for i in range(0, len(ssns), CHUNK):
+        persons.update(persons_visible_to(actor).filter(ssn__in=ssns[i : i + CHUNK]).values_list("ssn", "pk"))
+    creates, changes, unchanged, more = _classify(rows, persons)
+    problems += more
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.column))
         raise ImportRejected(problems[:MAX_PROBLEMS], row_count=count, total=len(problems))
@@ -190,50 +214,133 @@ def entitlement_import(*, path: Path, file_name: str, actor) -> EntitlementImpor
                 )
         except IntegrityError:
             return EntitlementImportResult(duplicate=True)
-        new = Entitlement.objects.bulk_create(
-            [
-                Entitlement(
+        batch = EntitlementImport.objects.create(
+            file_name=file_name[:255],
+            checksum=checksum,
+            row_count=count,
+            created_count=len(creates),
+            changed_count=len(changes),
+            unchanged_count=unchanged,
+            imported_by=actor,
+        )
+        EntitlementImportRow.objects.bulk_create(
+            (
+                EntitlementImportRow(
+                    batch=batch,
+                    row=r.row,
                     person_id=persons[r.ssn],
                     benefit_type=r.benefit_type,
                     from_period=r.from_period,
-                    to_period=r.from_period
-                    if r.benefit_type.kind == BenefitType.Kind.ONE_OFF
-                    else r.to_period,
-                    created_by=actor,
+                    to_period=r.to_period,
+                    amount=r.amount,
                 )
-                for r in creates
-            ],
+                for r in rows
+            ),
             batch_size=CHUNK,
         )
-        amounts = [
-            EntitlementAmount(
-                entitlement=e, amount=r.amount, valid_from=r.from_period, note="批量导入", created_by=actor
-            )
-            for e, r in zip(new, creates, strict=True)
-        ]
-        amounts += [
-            EntitlementAmount(
-                entitlement=e,
-                amount=r.amount,
-                valid_from=r.from_period,
-                note="批量导入调整",
-                created_by=actor,
-            )
-            for e, r in changes
-        ]
-        EntitlementAmount.objects.bulk_create(amounts, batch_size=CHUNK)
-        audit_record_many(
+        audit_record(
             actor=actor,
             action=actions.ENTITLEMENT_IMPORT,
-            object_type="payments.entitlement",
-            rows=(
-                {"object_id": a.entitlement_id, "new": {"amount": a.amount, "valid_from": a.valid_from}}
-                for a in amounts
-            ),
-            reason=f"导入文件 {file_name}",
+            obj=batch,
+            new={"rows": count, "create": len(creates), "change": len(changes), "unchanged": unchanged},
+            reason=f"导入文件 {file_name}，待复核",
         )
     return EntitlementImportResult(
-        duplicate=False, created=len(creates), changed=len(changes), unchanged=unchanged
+        duplicate=False, created=len(creates), changed=len(changes), unchanged=unchanged, batch=batch
+    )
+
+
+def entitlement_import_decide(
+    *,
+    batch: EntitlementImport,
+    approve: bool,
+    actor,  # type: ignore[no-untyped-def]
+    note: str = "",
+) -> EntitlementImportResult:
+    """A supervisor other than the importer approves a checked entitlement file (its rows then create
+    entitlements and amount rows, in one transaction, against the entitlements as they are now) or
+    sends it back (nothing changes)."""
+    if actor is None or not actor.can("entitlement.approve"):
+        raise PermissionDenied("只有中心复核员可以复核待遇资格导入")
+    S = EntitlementImport.State
+    with transaction.atomic():
+        locked = EntitlementImport.objects.select_for_update().get(pk=batch.pk)
+        to_state = S.APPROVED if approve else S.REJECTED
+        if to_state not in ENTITLEMENT_IMPORT_TRANSITIONS[locked.state]:
+            raise StateError(f"该导入文件已{locked.get_state_display()}")
+        if locked.imported_by_id == actor.pk:
+            raise PermissionDenied("不能复核自己导入的文件，请由另一名复核员办理")
+        result = EntitlementImportResult(duplicate=False, batch=locked)
+        if approve:
+            staged = list(locked.rows.select_related("benefit_type", "person").order_by("row"))
+            rows = [
+                Row(s.row, s.person.ssn, s.benefit_type, s.from_period, s.amount, s.to_period) for s in staged
+            ]
+            persons = {s.person.ssn: s.person_id for s in staged}
+            creates, changes, unchanged, problems = _classify(rows, persons)
+            if problems:
+                listed = "；".join(str(p) for p in problems[:5])
+                raise StateError(f"导入后待遇资格已有变化，本文件不能生效（{listed}），请退回后重新导入")
+            _apply(
+                creates, changes, persons, file_name=locked.file_name, maker=locked.imported_by, actor=actor
+            )
+            result.created, result.changed, result.unchanged = len(creates), len(changes), unchanged
+        EntitlementImport.objects.filter(pk=locked.pk, state=S.PENDING).update(
+            state=to_state, decided_by=actor, decided_at=timezone.now(), decision_note=note.strip()[:200]
+        )
+        audit_record(
+            actor=actor,
+            action=actions.ENTITLEMENT_IMPORT_DECIDE,
+            obj=locked,
+            old={"state": locked.state},
+            new={
+                "state": to_state,
+                "created": result.created,
+                "changed": result.changed,
+                "unchanged": result.unchanged,
+            },
+            reason=note,
+        )
+    batch.refresh_from_db()
+    return result
+
+
+def _apply(creates, changes, persons, *, file_name: str, maker, actor) -> None:  # type: ignore[no-untyped-def]
+    new = Entitlement.objects.bulk_create(
+        [
+            Entitlement(
+                person_id=persons[r.ssn],
+                benefit_type=r.benefit_type,
+                from_period=r.from_period,
+                to_period=r.from_period if r.benefit_type.kind == BenefitType.Kind.ONE_OFF else r.to_period,
+                created_by=maker,
+            )
+            for r in creates
+        ],
+        batch_size=CHUNK,
+    )
+    amounts = [
+        EntitlementAmount(
+            entitlement=e, amount=r.amount, valid_from=r.from_period, note="批量导入", created_by=maker
+        )
+        for e, r in zip(new, creates, strict=True)
+    ]
+    amounts += [
+        EntitlementAmount(
+            entitlement=e, amount=r.amount, valid_from=r.from_period, note="批量导入调整", created_by=maker
+        )
+        for e, r in changes
+    ]
+    EntitlementAmount.objects.bulk_create(amounts, batch_size=CHUNK)
+    audit_record_many(
+        actor=actor,
+        action=actions.ENTITLEMENT_IMPORT,
+        object_type="payments.entitlement",
+        rows=(
+            {"object_id": a.entitlement_id, "new": {"amount": a.amount, "valid_from": a.valid_from}}
+            for a in amounts
+        ),
+        reason=f"复核通过导入文件 {file_name}",
     )
 
 

@@ -115,7 +115,8 @@ def entitlement_import_job(progress: Progress) -> dict[str, Any]:
     progress.job.message = (
         "该文件已导入过，本次未做任何更改"
         if result.duplicate
-        else f"导入完成：新增{result.created}项，调整金额{result.changed}项，未变{result.unchanged}项"
+        else f"文件检查无误，待复核：拟新增{result.created}项，调整金额{result.changed}项，"
+        f"未变{result.unchanged}项；复核通过后生效"
     )
     return {"duplicate": result.duplicate, "created": result.created, "changed": result.changed, **url}
 

@@ -587,6 +587,74 @@ class EntitlementChange(models.Model):
         return f"{self.entitlement_id} {self.get_kind_display()}"
 
 
+class EntitlementImport(models.Model):
+    """An entitlement file checked and waiting for a supervisor other than the importer (maker-checker):
+    its rows create entitlements and change amounts only when approved."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待复核"
+        APPROVED = "approved", "已复核生效"
+        REJECTED = "rejected", "已退回"
+
+    file_name = models.CharField("文件名", max_length=255)
+    checksum = models.CharField("SHA-256", max_length=64, unique=True)
+    row_count = models.PositiveIntegerField("行数")
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING)
+    created_count = models.PositiveIntegerField("新增", default=0)
+    changed_count = models.PositiveIntegerField("调整金额", default=0)
+    unchanged_count = models.PositiveIntegerField("未变", default=0)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("复核时间", null=True, blank=True)
+    decision_note = models.CharField("复核意见", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "待遇资格导入"
+        verbose_name_plural = "待遇资格导入"
+        ordering = ["state", "-imported_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="entitlement_import_checker_not_maker",
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("imported_by")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}（{self.row_count}行）"
+
+
+class EntitlementImportRow(models.Model):
+    """One checked row of a pending entitlement file."""
+
+    batch = models.ForeignKey(EntitlementImport, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField("行号")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    benefit_type = models.ForeignKey(BenefitType, on_delete=models.PROTECT, related_name="+")
+    from_period = models.PositiveIntegerField("起始期")
+    to_period = models.PositiveIntegerField("终止期", null=True, blank=True)
+    amount = models.DecimalField("月待遇金额", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "待遇资格导入行"
+        verbose_name_plural = "待遇资格导入行"
+        ordering = ["batch", "row"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row}"
+
+
+ENTITLEMENT_IMPORT_TRANSITIONS: dict[str, frozenset[str]] = {
+    EntitlementImport.State.PENDING: frozenset(
+        {EntitlementImport.State.APPROVED, EntitlementImport.State.REJECTED}
+    ),
+    EntitlementImport.State.APPROVED: frozenset(),
+    EntitlementImport.State.REJECTED: frozenset(),
+}
+
+
 class SurvivorClaim(models.Model):
     """丧葬补助金和抚恤金: the one-off payments to the family of an insured person who died, computed by
     人社部发〔2021〕18号 from the inputs recorded here, and paid to one family member through two one-off
@@ -598,8 +666,13 @@ class SurvivorClaim(models.Model):
         PARENT = "parent", "父母"
         OTHER = "other", "其他直系亲属"
 
-    deceased = models.OneToOneField(
-        "people.Person", on_delete=models.PROTECT, related_name="survivor_claim", verbose_name="死亡人员"
+    class State(models.TextChoices):
+        PENDING = "pending", "待复核"
+        APPROVED = "approved", "已复核"
+        REJECTED = "rejected", "已退回"
+
+    deceased = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="survivor_claims", verbose_name="死亡人员"
     )
     recipient = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, related_name="+", verbose_name="领取人"
@@ -624,14 +697,30 @@ class SurvivorClaim(models.Model):
     survivor_entitlement = models.ForeignKey(
         Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Maker-checker: the entitlements are granted (and overpayments offset) only when a supervisor
+    # other than the clerk who recorded the claim approves it.
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("复核时间", null=True, blank=True)
+    decision_note = models.CharField("复核意见", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "丧葬补助金和抚恤金"
         verbose_name_plural = "丧葬补助金和抚恤金"
         ordering = ["-created_at"]
         constraints = [
+            # One claim per deceased person; a claim sent back may be recorded again.
+            models.UniqueConstraint(
+                fields=["deceased"], condition=~Q(state="rejected"), name="survivor_claim_one_per_deceased"
+            ),
+            models.CheckConstraint(
+                name="survivor_claim_checker_not_maker",
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("created_by")),
+            ),
             models.CheckConstraint(name="survivor_claim_not_self", condition=~Q(recipient=F("deceased"))),
             models.CheckConstraint(name="survivor_claim_offset", condition=Q(offset_amount__gte=0)),
             _period_check("period", "survivor_claim_period"),
@@ -643,3 +732,10 @@ class SurvivorClaim(models.Model):
     @property
     def total(self):  # type: ignore[no-untyped-def]
         return self.funeral_grant + self.survivor_pension - self.offset_amount
+
+
+SURVIVOR_CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
+    SurvivorClaim.State.PENDING: frozenset({SurvivorClaim.State.APPROVED, SurvivorClaim.State.REJECTED}),
+    SurvivorClaim.State.APPROVED: frozenset(),
+    SurvivorClaim.State.REJECTED: frozenset(),
+}

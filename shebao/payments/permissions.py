@@ -21,6 +21,7 @@ ACTIONS: dict[str, set[str]] = {
     "death.correct": {Role.CENTRE_SUPERVISOR},
     "survivor.view": CENTRE_READERS,
     "survivor.claim": {Role.CENTRE_CLERK},
+    "survivor.approve": {Role.CENTRE_SUPERVISOR},
     "payment.statement": set(Role.values),
     "payment.my_statement": {Role.CARDHOLDER},
     "certification.view": CENTRE_READERS | {Role.UNIT_CLERK, Role.TOWNSHIP_CLERK},

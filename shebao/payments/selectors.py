@@ -215,3 +215,18 @@ def pending_entitlement_changes(user) -> QuerySet[EntitlementChange]:  # type: i
         .select_related("entitlement__person", "entitlement__benefit_type", "requested_by")
         .order_by("requested_at", "id")
     )
+
+
+def pending_entitlement_imports(user) -> QuerySet:  # type: ignore[no-untyped-def]
+    """Entitlement files waiting for approval whose every row is a person the user sees."""
+    from shebao.payments.models import EntitlementImport, EntitlementImportRow
+
+    outside = EntitlementImportRow.objects.filter(batch=OuterRef("pk")).exclude(
+        person__in=persons_visible_to(user).values("pk")
+    )
+    return (
+        EntitlementImport.objects.filter(state=EntitlementImport.State.PENDING)
+        .exclude(Exists(outside))
+        .select_related("imported_by")
+        .order_by("imported_at", "id")
+    )

@@ -3,8 +3,8 @@ survivor pension (人社部发〔2021〕18号, `rules.survivor_amounts`).
 
 A clerk enters the inputs of the rule (the province's base, the contribution and pension months) and
 the family member who receives the money (name, SSN, relation, account). `survivor_claim_create`
-records the claim and grants the recipient two one-off entitlements (FUNERAL and SURVIVOR) for one
-period, so the money goes through the normal payroll of those types: generated, approved by a
+records the claim; when a supervisor other than that clerk approves it (`survivor_claim_decide`), the
+recipient is granted two one-off entitlements (FUNERAL and SURVIVOR) for one period, so the money goes through the normal payroll of those types: generated, approved by a
 supervisor other than the preparer, pre-flighted, filed to the bank and reconciled from the return
 file. Open overpayments of the deceased (months paid after the death) may be offset against it.
 """
@@ -194,21 +194,18 @@ def survivor_claim_create(
     account_no: str = "",
     offset_overpayments: bool = False,
 ) -> SurvivorClaim:
-    """Record the family's claim and grant the recipient the one-off FUNERAL and SURVIVOR entitlements
-    (all or nothing). One claim per deceased person."""
-    from shebao.payments.services import entitlement_create
-
+    """Record the family's claim, waiting for a supervisor's approval (`survivor_claim_decide`): only
+    then are the one-off FUNERAL and SURVIVOR entitlements granted and the overpayments offset. One
+    claim per deceased person (a claim sent back may be recorded again)."""
     _require(actor, "survivor.claim")
     if deceased.death_date is None:
         raise StateError(f"{deceased.name}尚未登记死亡，请先登记死亡")
     if relation not in SurvivorClaim.Relation.values:
         raise ValidationError("请选择领取人与死亡人员的关系", field="relation")
-    types = {t.code: t for t in BenefitType.objects.filter(code__in=[FUNERAL, SURVIVOR])}
-    if len(types) != 2:
-        raise StateError("系统未配置丧葬补助金或抚恤金待遇类型")
+    _types()
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=deceased.pk)
-        if SurvivorClaim.objects.filter(deceased=locked).exists():
+        if live_claims(locked).exists():
             raise StateError(f"{locked.name}的丧葬补助金和抚恤金已核定，不能重复核定")
         quote = survivor_quote(
             deceased=locked,
@@ -221,16 +218,6 @@ def survivor_claim_create(
         account = _account(
             actor=actor, recipient=recipient, period=quote.period, bank=bank, account_no=account_no
         )
-        granted = {}
-        for code, amount in ((FUNERAL, quote.funeral_net), (SURVIVOR, quote.survivor_net)):
-            if amount > 0:
-                granted[code] = entitlement_create(
-                    person=recipient,
-                    benefit_type=types[code],
-                    from_period=quote.period,
-                    amount=amount,
-                    actor=actor,
-                )
         try:
             with transaction.atomic():
                 claim = SurvivorClaim.objects.create(
@@ -246,31 +233,10 @@ def survivor_claim_create(
                     survivor_pension=quote.amounts.survivor_pension,
                     offset_amount=quote.offset,
                     period=quote.period,
-                    funeral_entitlement=granted.get(FUNERAL),
-                    survivor_entitlement=granted.get(SURVIVOR),
                     created_by=actor,
                 )
         except IntegrityError:
             raise StateError(f"{locked.name}的丧葬补助金和抚恤金刚刚已由他人核定") from None
-        if quote.offset:
-            offset_ids = list(
-                Overpayment.objects.filter(person=locked, state=Overpayment.State.OPEN).values_list(
-                    "pk", flat=True
-                )
-            )
-            Overpayment.objects.filter(pk__in=offset_ids, state=Overpayment.State.OPEN).update(
-                state=Overpayment.State.OFFSET,
-                reference=f"丧葬抚恤核定{claim.pk}",
-                settled_by=actor,
-                settled_at=timezone.now(),
-            )
-            audit_record_many(
-                actor=actor,
-                action=actions.OVERPAYMENT_SETTLE,
-                object_type="payments.overpayment",
-                rows=({"object_id": pk, "new": {"state": "offset"}} for pk in offset_ids),
-                reason=f"从{locked.name}的丧葬补助金、抚恤金中抵扣",
-            )
         audit_record(
             actor=actor,
             action=actions.SURVIVOR_CLAIM,
@@ -287,6 +253,126 @@ def survivor_claim_create(
                 "survivor_pension": claim.survivor_pension,
                 "offset": claim.offset_amount,
                 "period": claim.period,
+                "state": claim.state,
             },
         )
+    return claim
+
+
+def live_claims(deceased: Person):  # type: ignore[no-untyped-def]
+    """The deceased's claim that counts (pending or approved; a claim sent back does not)."""
+    return SurvivorClaim.objects.filter(deceased=deceased).exclude(state=SurvivorClaim.State.REJECTED)
+
+
+def _types() -> dict[str, BenefitType]:
+    types = {t.code: t for t in BenefitType.objects.filter(code__in=[FUNERAL, SURVIVOR])}
+    if len(types) != 2:
+        raise StateError("系统未配置丧葬补助金或抚恤金待遇类型")
+    return types
+
+
+def survivor_claim_decide(
+    *,
+    claim: SurvivorClaim,
+    approve: bool,
+    actor,  # type: ignore[no-untyped-def]
+    note: str = "",
+) -> SurvivorClaim:
+    """A centre supervisor other than the clerk who recorded the claim approves it (the recipient is
+    granted the one-off entitlements for the first period still open, and the offset overpayments are
+    closed) or sends it back (nothing is granted; the family's claim may be recorded again)."""
+    from shebao.payments.models import (
+        SURVIVOR_CLAIM_TRANSITIONS,
+        Entitlement,
+        EntitlementAmount,
+    )
+
+    _require(actor, "survivor.approve")
+    S = SurvivorClaim.State
+    to_state = S.APPROVED if approve else S.REJECTED
+    with transaction.atomic():
+        locked = (
+            SurvivorClaim.objects.select_for_update().select_related("deceased", "recipient").get(pk=claim.pk)
+        )
+        if to_state not in SURVIVOR_CLAIM_TRANSITIONS[locked.state]:
+            raise StateError(f"该笔丧葬补助金和抚恤金已{locked.get_state_display()}")
+        if locked.created_by_id == actor.pk:
+            raise PermissionDenied("不能复核自己核定的丧葬补助金和抚恤金，请由另一名复核员办理")
+        fields: dict = {}  # type: ignore[type-arg]
+        offset_ids: list[int] = []
+        if approve:
+            if locked.deceased.death_date is None:
+                raise StateError(f"{locked.deceased.name}的死亡登记已撤销，请退回该申请")
+            owed = Overpayment.objects.filter(person=locked.deceased, state=Overpayment.State.OPEN)
+            if locked.offset_amount:
+                offset_ids = list(owed.values_list("pk", flat=True))
+                if open_overpayments(locked.deceased) != locked.offset_amount:
+                    raise StateError("核定后待追回的多发待遇已有变化，抵扣金额不再准确，请退回后重新核定")
+            from_funeral = min(locked.offset_amount, locked.funeral_grant)
+            nets = (
+                (FUNERAL, locked.funeral_grant - from_funeral),
+                (SURVIVOR, locked.survivor_pension - (locked.offset_amount - from_funeral)),
+            )
+            period = survivor_period()
+            types = _types()
+            for code, amount in nets:
+                if amount <= 0:
+                    continue
+                try:
+                    with transaction.atomic():
+                        ent = Entitlement.objects.create(
+                            person=locked.recipient,
+                            benefit_type=types[code],
+                            from_period=period,
+                            to_period=period,
+                            created_by=locked.created_by,
+                        )
+                except IntegrityError:
+                    raise StateError(
+                        f"{locked.recipient.name}已有未终止的“{types[code].name}”待遇资格"
+                    ) from None
+                EntitlementAmount.objects.create(
+                    entitlement=ent, amount=amount, valid_from=period, created_by=locked.created_by
+                )
+                audit_record(
+                    actor=actor,
+                    action=actions.ENTITLEMENT_CREATE,
+                    obj=ent,
+                    new={"benefit_type": code, "from_period": period, "to_period": period, "amount": amount},
+                    reason=f"复核通过{locked.deceased.name}的丧葬补助金和抚恤金",
+                )
+                fields["funeral_entitlement" if code == FUNERAL else "survivor_entitlement"] = ent
+            fields["period"] = period
+        n = SurvivorClaim.objects.filter(pk=locked.pk, state=S.PENDING).update(
+            state=to_state,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            decision_note=note.strip()[:200],
+            **fields,
+        )
+        if n != 1:
+            raise StateError("该笔丧葬补助金和抚恤金已被他人复核")
+        if offset_ids:
+            Overpayment.objects.filter(pk__in=offset_ids, state=Overpayment.State.OPEN).update(
+                state=Overpayment.State.OFFSET,
+                reference=f"丧葬抚恤核定{locked.pk}",
+                settled_by=actor,
+                settled_at=timezone.now(),
+            )
+            audit_record_many(
+                actor=actor,
+                action=actions.OVERPAYMENT_SETTLE,
+                object_type="payments.overpayment",
+                rows=({"object_id": pk, "new": {"state": "offset"}} for pk in offset_ids),
+                reason=f"从{locked.deceased.name}的丧葬补助金、抚恤金中抵扣",
+            )
+        audit_record(
+            actor=actor,
+            action=actions.SURVIVOR_CLAIM_DECIDE,
+            obj=locked.deceased,
+            old={"state": locked.state},
+            new={"state": to_state, "claim": locked.pk, "period": fields.get("period", locked.period)},
+            reason=note,
+        )
+    claim.refresh_from_db()
     return claim

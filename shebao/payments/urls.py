@@ -23,11 +23,21 @@ urlpatterns = [
     path("deaths/correct/", views.death_correct_view, name="death_correct"),
     path("deaths/import/", views.death_import_view, name="death_import"),
     path("deaths/<int:person_id>/family/", views.survivor_claim_view, name="survivor_claim"),
+    path(
+        "deaths/<int:person_id>/family/decide/",
+        views.survivor_claim_decide_view,
+        name="survivor_claim_decide",
+    ),
     path("certification/", views.certification_view, name="certification"),
     path("certification/import/", views.certification_import_view, name="certification_import"),
     path("certification/sweep/", views.certification_sweep_view, name="certification_sweep"),
     path("entitlements/", views.entitlement_list_view, name="entitlements"),
     path("entitlements/import/", views.entitlement_import_view, name="entitlement_import"),
+    path(
+        "entitlements/imports/<int:pk>/decide/",
+        views.entitlement_import_decide_view,
+        name="entitlement_import_decide",
+    ),
     path("entitlements/<int:pk>/change/", views.entitlement_change_view, name="entitlement_change"),
     path(
         "entitlement-changes/<int:pk>/decide/",

@@ -497,7 +497,13 @@ def _death_page(request: HttpRequest, **extra) -> HttpResponse:  # type: ignore[
     recent = (
         persons_visible_to(request.user)
         .filter(death_date__isnull=False)
-        .annotate(has_claim=Exists(SurvivorClaim.objects.filter(deceased=OuterRef("pk"))))
+        .annotate(
+            has_claim=Exists(
+                SurvivorClaim.objects.filter(deceased=OuterRef("pk")).exclude(
+                    state=SurvivorClaim.State.REJECTED
+                )
+            )
+        )
         .order_by("-death_date", "pk")
     )
     imported = [int(i) for i in request.GET.get("imported", "").split(",") if i.isdigit()]
@@ -528,7 +534,7 @@ def survivor_claim_view(request: HttpRequest, person_id: int) -> HttpResponse:
         SurvivorClaim.objects.select_related(
             "recipient", "account__bank", "funeral_entitlement", "survivor_entitlement", "created_by"
         )
-        .filter(deceased=deceased)
+        .filter(pk__in=survivors.live_claims(deceased).values("pk"))
         .first()
     )
     ctx: dict = {"deceased": deceased, "claim": claim}  # type: ignore[type-arg]
@@ -578,8 +584,8 @@ def survivor_claim_view(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.success(
                     request,
                     f"已核定{deceased.name}的丧葬补助金{format_yuan_display(claim.funeral_grant)}元、抚恤金"
-                    f"{format_yuan_display(claim.survivor_pension)}元，将随{claim.period}期发放表发放至"
-                    f"{claim.recipient.name}的账户，待复核员复核发放表后报盘。",
+                    f"{format_yuan_display(claim.survivor_pension)}元，待另一名复核员复核通过后随发放表发放至"
+                    f"{claim.recipient.name}的账户。",
                 )
                 return redirect("payments:survivor_claim", person_id=deceased.pk)
         except SHOWN as exc:
@@ -589,6 +595,32 @@ def survivor_claim_view(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.error(request, exc.message)
     status = 400 if request.method == "POST" and (form.errors or "confirm" in request.POST) else 200
     return render(request, "payments/survivor_claim.html", ctx, status=status)
+
+
+@require_POST
+@requires("survivor.approve")
+def survivor_claim_decide_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    from shebao.payments import survivors
+    from shebao.people.selectors import person_get
+
+    deceased = person_get(request.user, person_id)
+    claim = survivors.live_claims(deceased).first()
+    if claim is None:
+        messages.error(request, "没有待复核的丧葬补助金和抚恤金")
+        return redirect("payments:survivor_claim", person_id=deceased.pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        survivors.survivor_claim_decide(
+            claim=claim, approve=approve, note=request.POST.get("note", ""), actor=request.user
+        )
+    except (*SHOWN, PermissionDenied) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"已复核通过，将随{claim.period}期发放表发放" if approve else "已退回，经办员可重新核定",
+        )
+    return redirect("payments:survivor_claim", person_id=deceased.pk)
 
 
 @requires("overpayment.view")
@@ -844,6 +876,7 @@ def entitlement_list_view(request: HttpRequest) -> HttpResponse:
             "form": EntitlementImportForm(),
             "querystring": f"q={q}" if q else "",
             "pending": selectors.pending_entitlement_changes(request.user)[:200],
+            "pending_imports": selectors.pending_entitlement_imports(request.user)[:50],
         },
     )
 
@@ -888,7 +921,35 @@ def entitlement_import_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, "该文件已导入过，本次未做任何更改")
     else:
         messages.success(
-            request, f"导入完成：新增{result.created}项，调整金额{result.changed}项，未变{result.unchanged}项"
+            request,
+            f"文件检查无误，待复核：拟新增{result.created}项，调整金额{result.changed}项，未变{result.unchanged}项；"
+            "由另一名复核员复核通过后生效",
+        )
+    return redirect("payments:entitlements")
+
+
+@require_POST
+@requires("entitlement.approve")
+def entitlement_import_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from shebao.payments.importers import entitlement_import_decide
+
+    batch = selectors.pending_entitlement_imports(request.user).filter(pk=pk).first()
+    if batch is None:
+        messages.error(request, "该导入文件已复核或不在您的管辖范围内")
+        return redirect("payments:entitlements")
+    approve = request.POST.get("decision") == "approve"
+    try:
+        result = entitlement_import_decide(
+            batch=batch, approve=approve, note=request.POST.get("note", ""), actor=request.user
+        )
+    except (*SHOWN, PermissionDenied) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"导入文件已复核生效：新增{result.created}项，调整金额{result.changed}项，未变{result.unchanged}项"
+            if approve
+            else "导入文件已退回，未做任何更改",
         )
     return redirect("payments:entitlements")
 

@@ -118,6 +118,11 @@ def test_a_large_entitlement_file_is_imported_by_a_job(
         client.post(reverse("payments:entitlement_import"), {"file": good})
     done = Job.objects.filter(kind="payments.entitlement_import").latest("pk")
     assert done.state == Job.State.SUCCEEDED and done.result["changed"] == 1
+    assert EntitlementAmount.objects.count() == 2  # waits for a supervisor's approval
+    from shebao.payments.importers import entitlement_import_decide
+    from shebao.payments.models import EntitlementImport
+
+    entitlement_import_decide(batch=EntitlementImport.objects.get(), approve=True, actor=world.supervisor)
     assert EntitlementAmount.objects.count() == 3
 
 

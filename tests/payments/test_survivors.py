@@ -20,7 +20,7 @@ from shebao.payments.services import (
     payroll_generate,
     return_file_import,
 )
-from shebao.payments.survivors import survivor_claim_create
+from shebao.payments.survivors import survivor_claim_create, survivor_claim_decide
 from tests.factories import PASSWORD
 from tests.payments.factories import filed, return_bytes
 
@@ -31,7 +31,7 @@ def _recipient_ssn(world, seq: int = 7) -> str:  # type: ignore[no-untyped-def]
     return make_ssn(world.region.code, dt.date(1975, 3, 4), seq)
 
 
-def _claim(world, **kwargs):  # type: ignore[no-untyped-def]
+def _recorded(world, **kwargs):  # type: ignore[no-untyped-def]
     args = {
         "deceased": world.person_a,
         "actor": world.centre_clerk,
@@ -46,6 +46,11 @@ def _claim(world, **kwargs):  # type: ignore[no-untyped-def]
     }
     args.update(kwargs)
     return survivor_claim_create(**args)
+
+
+def _claim(world, **kwargs):  # type: ignore[no-untyped-def]
+    """Recorded by the clerk and approved by the supervisor (maker-checker)."""
+    return survivor_claim_decide(claim=_recorded(world, **kwargs), approve=True, actor=world.supervisor)
 
 
 def _dead(world) -> None:  # type: ignore[no-untyped-def]
@@ -207,3 +212,82 @@ def test_the_page_refuses_bad_input_and_is_for_the_centre_only(client, pay, worl
     c.logout()
     assert _login(client, world.unit_clerk).get(url).status_code == 403
     assert not PaymentLine.objects.filter(benefit_type__code="FUNERAL").exists()
+
+
+def test_a_claim_grants_nothing_until_another_person_approves_it(pay, world):
+    _dead(world)
+    claim = _recorded(world)
+
+    assert claim.state == "pending" and claim.funeral_entitlement is None
+    assert not Entitlement.objects.filter(benefit_type__code__in=["FUNERAL", "SURVIVOR"]).exists()
+    with pytest.raises(PermissionDenied):  # a clerk cannot approve, not even their own claim
+        survivor_claim_decide(claim=claim, approve=True, actor=world.centre_clerk)
+    from shebao.accounts.roles import Role
+    from tests.factories import UserFactory
+
+    SurvivorClaim.objects.filter(pk=claim.pk).update(created_by=world.supervisor)
+    with pytest.raises(PermissionDenied, match="自己核定"):
+        survivor_claim_decide(claim=claim, approve=True, actor=world.supervisor)
+    other = UserFactory(username="supervisor2", role=Role.CENTRE_SUPERVISOR, region=world.region)
+
+    survivor_claim_decide(claim=claim, approve=True, actor=other)
+
+    assert (claim.state, claim.decided_by) == ("approved", other)
+    assert claim.funeral_entitlement.amounts.get().amount == Decimal("8000.00")
+    assert claim.survivor_entitlement.amounts.get().amount == Decimal("76000.00")
+    with pytest.raises(StateError, match="已复核"):
+        survivor_claim_decide(claim=claim, approve=False, actor=other)
+
+
+def test_a_claim_sent_back_grants_nothing_and_may_be_recorded_again(pay, world):
+    _dead(world)
+    claim = _recorded(world)
+
+    survivor_claim_decide(claim=claim, approve=False, note="缴费月数有误", actor=world.supervisor)
+
+    assert claim.state == "rejected"
+    assert not Entitlement.objects.filter(benefit_type__code__in=["FUNERAL", "SURVIVOR"]).exists()
+    again = _claim(world, contribution_months=300)  # 9 + (25 − 15) − 5
+    assert again.state == "approved" and again.survivor_months == Decimal("14.00")
+
+
+def test_an_offset_is_refused_at_approval_when_the_overpayments_changed(pay, world):
+    payroll = filed(pay, 202406)
+    for bank_file in payroll.bank_files.all():
+        return_file_import(
+            payroll=payroll, data=return_bytes(bank_file), file_name="r.txt", actor=world.centre_clerk
+        )
+    _dead(world)
+    claim = _recorded(world, offset_overpayments=True)
+    from shebao.payments.services import overpayment_settle
+
+    overpayment_settle(
+        overpayment=Overpayment.objects.get(),
+        to_state="refunded",
+        reference="退款1",
+        actor=world.centre_clerk,
+    )
+
+    with pytest.raises(StateError, match="多发待遇已有变化"):
+        survivor_claim_decide(claim=claim, approve=True, actor=world.supervisor)
+    assert not Entitlement.objects.filter(benefit_type__code="FUNERAL").exists()
+
+
+def test_a_supervisor_approves_the_claim_on_its_page(client, pay, world):
+    _dead(world)
+    _recorded(world)
+    url = reverse("payments:survivor_claim", args=[world.person_a.pk])
+    c = _login(client, world.centre_clerk)
+    assert "survivor-decide-form" not in c.get(url).content.decode()
+    c.logout()
+    c = _login(client, world.supervisor)
+    assert "survivor-decide-form" in c.get(url).content.decode()
+
+    page = c.post(
+        reverse("payments:survivor_claim_decide", args=[world.person_a.pk]),
+        {"decision": "approve"},
+        follow=True,
+    ).content.decode()
+
+    assert "已复核通过" in page
+    assert SurvivorClaim.objects.get().funeral_entitlement is not None
