@@ -11,8 +11,10 @@ FORM_GENERATE = "switching.form_generate"
 FORM_DOWNLOAD = "switching.form_download"
 FORM_RETURN = "switching.form_return"
 FORM_RETURN_REFUSED = "switching.form_return_refused"
+FORM_CHECK = "switching.form_check"
 FORM_APPROVE = "switching.form_approve"
 FORM_REJECT = "switching.form_reject"
+CHANGE_SUBMIT = "switching.change_submit"
 CHANGE_PREPARE = "switching.change_prepare"
 CHANGE_APPROVE = "switching.change_approve"
 CHANGE_REJECT = "switching.change_reject"
@@ -34,8 +36,10 @@ LABELS.update(
         FORM_DOWNLOAD: "下载核实反馈表",
         FORM_RETURN: "报送核实反馈表",
         FORM_RETURN_REFUSED: "拒收其他单位的核实反馈表",
+        FORM_CHECK: "中心经办员审核核实反馈表",
         FORM_APPROVE: "核实反馈表复核通过",
         FORM_REJECT: "退回核实反馈表",
+        CHANGE_SUBMIT: "单位（乡镇）报送发放账户变更",
         CHANGE_PREPARE: "提交发放账户变更",
         CHANGE_APPROVE: "发放账户变更复核通过",
         CHANGE_REJECT: "驳回发放账户变更",

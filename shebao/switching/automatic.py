@@ -84,7 +84,7 @@ def switch_failures_from_returns(
     newer = AccountChange.objects.filter(
         person_id=OuterRef("person_id"),
         pk__gt=OuterRef("account__switch_change__pk"),
-        state__in=[AccountChange.State.PREPARED, AccountChange.State.APPROVED],
+        state__in=[*AccountChange.OPEN_STATES, AccountChange.State.APPROVED],
     )
     still_open = SwitchFailure.objects.filter(
         change_id=OuterRef("account__switch_change__pk"), state=SwitchFailure.State.OPEN
@@ -132,6 +132,7 @@ def switch_failures_from_returns(
                 "account__switch_change__pk",
                 "account__switch_change__form__employer_id",
                 "account__switch_change__form__township_id",
+                "account__switch_change__township_intake__township_id",
                 "person__employer_id",
                 "person__township_id",
             )
@@ -149,14 +150,21 @@ def switch_failures_from_returns(
             change_id,
             f_emp,
             f_town,
+            i_town,
             p_emp,
             p_town,
         ) in rows:
             if change_id in taken:  # two failed months of one switch: one case
                 continue
             taken.add(change_id)
-            employer_id: int | None = f_emp if (f_emp or f_town) else p_emp
-            township_id: int | None = f_town if (f_emp or f_town) else (None if p_emp else p_town)
+            employer_id: int | None
+            township_id: int | None
+            if f_emp or f_town:
+                employer_id, township_id = f_emp, f_town
+            elif i_town:  # from township intake: back to the township that took it, not the person's unit
+                employer_id, township_id = None, i_town
+            else:
+                employer_id, township_id = p_emp, (None if p_emp else p_town)
             made.append(
                 SwitchFailure(
                     change_id=change_id,

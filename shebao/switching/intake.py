@@ -1,6 +1,7 @@
 """Township intake (寿县 township flow): a retiree comes with card and ID; the clerk checks them, photographs
 the card and the ID front, records the verification and reminds them to activate the financial function;
-by the 15th of each month the township submits its records, which become prepared account changes."""
+by the 15th of each month the township submits its records, which become submitted account changes that a
+centre clerk checks and prepares (account_change_check) before a supervisor approves them."""
 
 from __future__ import annotations
 
@@ -162,7 +163,7 @@ def township_submit(*, actor: Any, scan_file: Any, today: dt.date | None = None)
             raise StateError("没有可报送的核实登记（金融功能已开通的人员）")
         busy = set(
             AccountChange.objects.filter(
-                person_id__in=[i.person_id for i in ready], state=AccountChange.State.PREPARED
+                person_id__in=[i.person_id for i in ready], state__in=AccountChange.OPEN_STATES
             ).values_list("person__name", flat=True)
         )
         if busy:
@@ -183,14 +184,15 @@ def township_submit(*, actor: Any, scan_file: Any, today: dt.date | None = None)
                 account_no=intake.account_no,
                 account_name=intake.account_name,
                 submitted_on=today,
-                prepared_by=actor,
+                state=AccountChange.State.SUBMITTED,
+                submitted_by=actor,
             )
             intake.submission = submission
         TownshipIntake.objects.bulk_update(ready, ["change", "submission"])
         audit_record(actor=actor, action=actions.INTAKE_SUBMIT, obj=submission, new={"records": len(ready)})
         audit_record_many(
             actor=actor,
-            action=actions.CHANGE_PREPARE,
+            action=actions.CHANGE_SUBMIT,
             object_type="people.person",
             rows=(
                 {"object_id": i.person_id, "object_repr": i.account_name, "new": {"account_no": i.account_no}}

@@ -244,14 +244,18 @@ class VerificationForm(models.Model):
     class State(models.TextChoices):
         GENERATED = "generated", "已生成"
         DOWNLOADED = "downloaded", "已下载"
-        RETURNED = "returned", "已报送"
+        RETURNED = "returned", "已报送，待中心经办员审核"
+        CHECKED = "checked", "经办员已审核，待复核"
         APPROVED = "approved", "已通过"
         REJECTED = "rejected", "已退回"
 
+    # Maker-checker: the unit's answers are not the centre's work. A centre clerk reviews the returned form
+    # and prepares its changes under their own name (CHECKED); a supervisor other than that clerk approves.
     TRANSITIONS: dict[str, frozenset[str]] = {
         State.GENERATED: frozenset({State.DOWNLOADED}),
         State.DOWNLOADED: frozenset({State.RETURNED}),
-        State.RETURNED: frozenset({State.APPROVED, State.REJECTED}),
+        State.RETURNED: frozenset({State.CHECKED, State.REJECTED}),
+        State.CHECKED: frozenset({State.APPROVED, State.REJECTED}),
         State.REJECTED: frozenset({State.RETURNED}),
         State.APPROVED: frozenset(),
     }
@@ -289,6 +293,15 @@ class VerificationForm(models.Model):
     return_file = models.FileField("反馈表电子版", upload_to="switching/returns/%Y%m", blank=True)
     return_checksum = models.CharField("反馈表SHA-256", max_length=64, blank=True)
     scan_file = models.FileField("盖章扫描件", upload_to="switching/scans/%Y%m", blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="审核经办员",
+    )
+    checked_at = models.DateTimeField("审核时间", null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -368,11 +381,16 @@ class AccountChange(models.Model):
     """A proposed switch of a person's paying account; approved by a supervisor who did not prepare it."""
 
     class State(models.TextChoices):
+        SUBMITTED = "submitted", "待中心经办员审核"
         PREPARED = "prepared", "待复核"
         APPROVED = "approved", "已生效"
         REJECTED = "rejected", "已驳回"
 
+    # A unit's or township's answer arrives SUBMITTED (submitted_by is their clerk); a centre clerk checks it
+    # and prepares it under their own name (PREPARED, prepared_by); a supervisor other than them approves.
+    OPEN_STATES = ("submitted", "prepared")
     TRANSITIONS: dict[str, frozenset[str]] = {
+        State.SUBMITTED: frozenset({State.PREPARED, State.REJECTED}),
         State.PREPARED: frozenset({State.APPROVED, State.REJECTED}),
         State.APPROVED: frozenset(),
         State.REJECTED: frozenset(),
@@ -391,7 +409,17 @@ class AccountChange(models.Model):
     account_name = models.CharField("新账户户名", max_length=50)
     submitted_on = models.DateField("报送日期")
     state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PREPARED)
-    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="报送人（单位或乡镇经办员）",
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     prepared_at = models.DateTimeField("提交时间", auto_now_add=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -410,7 +438,9 @@ class AccountChange(models.Model):
         constraints = [
             # One open proposal per person: two pending switches could both become the paying account.
             models.UniqueConstraint(
-                fields=["person"], condition=Q(state="prepared"), name="account_change_one_open_per_person"
+                fields=["person"],
+                condition=Q(state__in=["submitted", "prepared"]),
+                name="account_change_one_open_per_person",
             ),
         ]
 

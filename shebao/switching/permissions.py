@@ -30,6 +30,8 @@ ACTIONS = {
         Role.TOWNSHIP_CLERK,
     },
     "switching.change_prepare": {Role.CENTRE_CLERK, Role.CENTRE_SUPERVISOR},
+    # The centre clerk's step between a unit's (township's) answers and the supervisor: review, prepare.
+    "switching.change_check": {Role.CENTRE_CLERK},
     "switching.change_approve": {Role.CENTRE_SUPERVISOR},
     "switching.failure_report": {Role.CENTRE_CLERK, Role.CENTRE_SUPERVISOR},
     "switching.change_view": {Role.CENTRE_CLERK, Role.CENTRE_SUPERVISOR, Role.AUDITOR},

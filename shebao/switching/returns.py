@@ -34,7 +34,14 @@ from shebao.switching.forms_xlsx import (
     PROTECTED,
     protected_values,
 )
-from shebao.switching.models import AccountChange, VerificationForm, VerificationLine
+from shebao.switching.models import (
+    AccountChange,
+    ComparisonClass,
+    ComparisonResult,
+    ComparisonRun,
+    VerificationForm,
+    VerificationLine,
+)
 from shebao.switching.services import BankLookup, _is_form_clerk, _transition
 from shebao.switching.tabular import SPREADSHEET_SUFFIXES, FileRejected, Problem, read_rows
 
@@ -120,9 +127,17 @@ def check_answer(
     account_name: str,
     busy: bool,
     problems: list[Problem],
+    card: tuple[str, str] | None = None,
 ) -> ParsedLine:
-    """The rules of one answer, for a file row or an online row alike; problems are appended."""
+    """The rules of one answer, for a file row or an online row alike; problems are appended.
+
+    `card` is what the latest comparison found for the person: (class, card bank account), or None. The
+    account name must be the person's name (else the bank refuses to pay), and "switchable" means the
+    card's financial function is open: only for someone the comparison found activated, into that card's
+    account. An account the unit corrects goes as "corrected", which the centre clerk checks.
+    """
     from shebao.core.values.bank import parse_bank_account
+    from shebao.core.values.names import names_equal
 
     result = _RESULTS.get(result_label) or (result_label if result_label in _RESULTS.values() else None)
     if not result_label:
@@ -136,8 +151,9 @@ def check_answer(
             Problem(row_no, HEADERS[COL_REMARK], "选择“暂不能更换”时须注明原因（如卧床不起、尚未办卡）")
         )
     if result in _NEEDS_ACCOUNT:
+        activated = card is not None and card[0] == ComparisonClass.MATCHED_ACTIVATED
         if not account_no and result == VerificationLine.Result.SWITCHABLE:
-            account_no = line.card_account  # confirmed as the comparison found it
+            account_no = card[1] if activated and card is not None else line.card_account
         if not account_no:
             problems.append(Problem(row_no, HEADERS[COL_NEW_ACCOUNT], "请填写社保卡金融账号"))
         else:
@@ -145,8 +161,36 @@ def check_answer(
                 account_no = parse_bank_account(account_no).value
             except ValidationError as exc:
                 problems.append(Problem(row_no, HEADERS[COL_NEW_ACCOUNT], exc.message))
+        if result == VerificationLine.Result.SWITCHABLE:
+            if not activated:
+                found = ComparisonClass(card[0]).label if card is not None else "卡系统中未找到该人员"
+                problems.append(
+                    Problem(
+                        row_no,
+                        HEADERS[COL_RESULT],
+                        f"比对结果为“{found}”，不能填“已核，金融功能已开通，可更换”；"
+                        "请选择“暂不能更换”并注明原因（如尚未激活、尚未制卡）",
+                    )
+                )
+            elif card is not None and account_no and account_no != card[1]:
+                problems.append(
+                    Problem(
+                        row_no,
+                        HEADERS[COL_NEW_ACCOUNT],
+                        f"与卡系统中本人社保卡金融账号（尾号{card[1][-4:]}）不一致；"
+                        "账号确有变化请选择“信息有误已更正”",
+                    )
+                )
         if not account_name:
             problems.append(Problem(row_no, HEADERS[COL_NEW_NAME], "请填写新账户户名"))
+        elif not names_equal(account_name, line.name):
+            problems.append(
+                Problem(
+                    row_no,
+                    HEADERS[COL_NEW_NAME],
+                    f"户名“{account_name}”与姓名“{line.name}”不一致，银行将拒绝发放",
+                )
+            )
         if busy:
             problems.append(Problem(row_no, HEADERS[COL_RESULT], "该人员已有待复核的账户变更，请联系中心"))
     return ParsedLine(line, result or "", remark[:200], bank_name[:100], account_no, account_name[:50])
@@ -154,10 +198,31 @@ def check_answer(
 
 def _busy_persons(form: VerificationForm, person_ids: list[int]) -> set[int]:
     return set(
-        AccountChange.objects.filter(person_id__in=person_ids, state=AccountChange.State.PREPARED)
+        AccountChange.objects.filter(person_id__in=person_ids, state__in=AccountChange.OPEN_STATES)
         .exclude(form=form)
         .values_list("person_id", flat=True)
     )
+
+
+def card_status(person_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """person -> (comparison class, card bank account) from the latest finished comparison holding them."""
+    run_id = (
+        ComparisonRun.objects.filter(
+            state=ComparisonRun.State.DONE,
+            pk__in=ComparisonResult.objects.filter(person_id__in=person_ids).values("run_id"),
+        )
+        .order_by("-finished_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if run_id is None:
+        return {}
+    return {
+        pid: (klass, account or "")
+        for pid, klass, account in ComparisonResult.objects.filter(
+            run_id=run_id, person_id__in=person_ids
+        ).values_list("person_id", "klass", "card_record__bank_account")
+    }
 
 
 def parse_return(form: VerificationForm, path: Path, *, suffix: str, full_ids: bool) -> list[ParsedLine]:
@@ -178,6 +243,7 @@ def parse_return(form: VerificationForm, path: Path, *, suffix: str, full_ids: b
         raise FileRejected([Problem(HEADER_ROW + 1, "", "表头被修改，请使用下载的原表填写")])
     lines = {str(line.row_no): line for line in form.lines.all()}
     open_elsewhere = _busy_persons(form, [ln.person_id for ln in lines.values()])
+    cards = card_status([ln.person_id for ln in lines.values()])
     seen: dict[str, int] = {}
     parsed: list[ParsedLine] = []
     for index in range(FIRST_DATA_ROW, len(rows)):
@@ -215,6 +281,7 @@ def parse_return(form: VerificationForm, path: Path, *, suffix: str, full_ids: b
                 account_name=_cell(cells, COL_NEW_NAME),
                 busy=line.person_id in open_elsewhere,
                 problems=problems,
+                card=cards.get(line.person_id),
             )
         )
     missing = [line for number, line in lines.items() if number not in seen]
@@ -233,8 +300,8 @@ def form_return_upload(
     scan_file: Any,
     today: dt.date | None = None,
 ) -> VerificationForm:
-    """The form's own clerk uploads the filled file and the stamped scan. Valid rows become prepared
-    AccountChanges; nothing is applied when any row is wrong; the same file again changes nothing."""
+    """The form's own clerk uploads the filled file and the stamped scan. Valid rows become submitted
+    AccountChanges that wait for a centre clerk (form_check); nothing is applied when any row is wrong; the same file again changes nothing."""
     if not _is_form_clerk(actor, form):
         raise PermissionDenied("只能报送本单位（本乡镇）的核实反馈表")
     data_name = getattr(data_file, "name", "") or "return.xlsx"
@@ -304,6 +371,7 @@ def form_return_online(
     _check_can_return(form)
     scan_name, scan = _scan(scan_file)
     busy = _busy_persons(form, [ln.person_id for ln in lines])
+    cards = card_status([ln.person_id for ln in lines])
     problems: list[Problem] = []
     parsed = []
     for line in lines:
@@ -319,6 +387,7 @@ def form_return_online(
                 account_name=given["account_name"],
                 busy=line.person_id in busy,
                 problems=problems,
+                card=cards.get(line.person_id),
             )
         )
     if problems:
@@ -413,7 +482,8 @@ def _apply_return(
                     account_no=p.account_no,
                     account_name=p.account_name,
                     submitted_on=today,
-                    prepared_by=actor,
+                    state=AccountChange.State.SUBMITTED,
+                    submitted_by=actor,
                 )
             )
         AccountChange.objects.bulk_create(changes, batch_size=1000)
@@ -431,7 +501,7 @@ def _apply_return(
         )
         audit_record_many(
             actor=actor,
-            action=actions.CHANGE_PREPARE,
+            action=actions.CHANGE_SUBMIT,
             object_type="people.person",
             rows=(
                 {

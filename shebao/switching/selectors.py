@@ -94,7 +94,9 @@ def changes_visible_to(user: Any) -> QuerySet[AccountChange]:
 
     return (
         AccountChange.objects.filter(person__in=persons_visible_to(user).values("pk"))
-        .select_related("person", "form", "bank", "prepared_by", "decided_by", "payment_account")
+        .select_related(
+            "person", "form", "bank", "submitted_by", "prepared_by", "decided_by", "payment_account"
+        )
         .annotate(from_intake=Exists(TownshipIntake.objects.filter(change=OuterRef("pk"))))
     )
 
@@ -108,6 +110,15 @@ def change_get(user: Any, pk: int) -> AccountChange:
 
 def approval_queue(user: Any) -> QuerySet[AccountChange]:
     return changes_visible_to(user).filter(state=AccountChange.State.PREPARED).order_by("prepared_at", "pk")
+
+
+def check_queue(user: Any) -> QuerySet[AccountChange]:
+    """Changes a township or unit submitted without a form (intake, a fixed failure): the centre clerk's."""
+    return (
+        changes_visible_to(user)
+        .filter(state=AccountChange.State.SUBMITTED, form__isnull=True)
+        .order_by("prepared_at", "pk")
+    )
 
 
 def fallback_account(person_id: int, period: int) -> PaymentAccount | None:
@@ -337,3 +348,26 @@ def person_decision(user: Any, person: Any, *, period: int) -> tuple[str, str]:
         period=period,
     )
     return decision.label, reason
+
+
+def change_warnings(change: AccountChange) -> list[str]:
+    """What a reviewer must look at twice: the account differs from the card the comparison found, or the
+    account name is not the person's name."""
+    from shebao.core.values.names import names_equal
+
+    warnings = []
+    line = change.form_line
+    if line is not None and change.account_no != line.card_account:
+        warnings.append(
+            "比对未找到该人员的社保卡账号" if not line.card_account else "与比对所得社保卡账号不同"
+        )
+    if not names_equal(change.account_name, change.person.name):
+        warnings.append("户名与姓名不同")
+    return warnings
+
+
+def with_warnings(changes: Any) -> list[AccountChange]:
+    out = list(changes)
+    for change in out:
+        change.warnings = change_warnings(change)  # type: ignore[attr-defined]
+    return out

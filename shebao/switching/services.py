@@ -31,6 +31,7 @@ from shebao.switching.models import (
     RolloutRule,
     SwitchFailure,
     SwitchPreference,
+    TownshipIntake,
     VerificationForm,
     VerificationLine,
 )
@@ -134,6 +135,16 @@ def switch_preference_record(
     return pref
 
 
+def latest_preference(person_id: int) -> str | None:
+    """The person's latest recorded request ("switch" or "stay"), or None."""
+    return (
+        SwitchPreference.objects.filter(person_id=person_id)
+        .order_by("-asked_on", "-id")
+        .values_list("choice", flat=True)
+        .first()
+    )
+
+
 # --- verification forms ---------------------------------------------------------------------------
 
 
@@ -151,7 +162,7 @@ def form_candidates(*, region_id: int, period: int) -> QuerySet[Person]:
     rules = list(RolloutRule.objects.all())
     exempt = [c for c in {r.category for r in rules} if (r := rules_in_force(rules, c, period)) and r.exempt]
     pending = AccountChange.objects.filter(
-        Q(state=AccountChange.State.PREPARED) | Q(state=AccountChange.State.APPROVED, valid_from__gt=period)
+        Q(state__in=AccountChange.OPEN_STATES) | Q(state=AccountChange.State.APPROVED, valid_from__gt=period)
     ).values("person_id")
     qs = (
         Person.objects.filter(
@@ -324,19 +335,78 @@ def _is_form_clerk(user: Any, form: VerificationForm) -> bool:
     return bool(user.role == "township_clerk" and user.township_id == form.township_id)
 
 
-def form_review(*, form: VerificationForm, actor: Any, approve: bool, note: str = "") -> VerificationForm:
-    """A supervisor reviews a returned form (with its stamped scan): approving approves its prepared
-    changes; rejecting sends it back to the unit, whose prepared changes are then rejected."""
-    if not actor.can("switching.change_approve"):
-        raise PermissionDenied("只有中心复核员可以复核核实反馈表")
-    if not approve and not note.strip():
+def form_check(*, form: VerificationForm, actor: Any, accept: bool, note: str = "") -> VerificationForm:
+    """A centre clerk reviews (审核) a returned form with its stamped scan. Accepting prepares its submitted
+    changes under the clerk's own name, for a supervisor to approve; sending it back rejects them and the
+    unit (township) answers again. The unit's clerk is never the maker of a change to a person's account."""
+    if not actor.can("switching.change_check"):
+        raise PermissionDenied("只有中心经办员可以审核单位报送的核实反馈表")
+    if not accept and not note.strip():
         raise ValidationError("退回时请填写退回原因", field="note")
-    new_state = VerificationForm.State.APPROVED if approve else VerificationForm.State.REJECTED
+    new_state = VerificationForm.State.CHECKED if accept else VerificationForm.State.REJECTED
+    now = timezone.now()
     with transaction.atomic():
         _transition(
             VerificationForm,
             form.pk,
             VerificationForm.State.RETURNED,
+            new_state,
+            **(
+                {"checked_by": actor, "checked_at": now, "review_note": note[:200]}
+                if accept
+                else {"reviewed_by": actor, "reviewed_at": now, "review_note": note[:200]}
+            ),
+        )
+        submitted = AccountChange.objects.filter(form=form, state=AccountChange.State.SUBMITTED)
+        rows = list(submitted.values_list("person_id", "account_no", "account_name"))
+        if accept:
+            submitted.update(state=AccountChange.State.PREPARED, prepared_by=actor, prepared_at=now)
+        else:
+            submitted.update(
+                state=AccountChange.State.REJECTED,
+                decided_by=actor,
+                decided_at=now,
+                decision_note=f"核实反馈表被退回：{note}"[:200],
+            )
+        audit_record(
+            actor=actor,
+            action=actions.FORM_CHECK if accept else actions.FORM_REJECT,
+            obj=form,
+            old={"state": VerificationForm.State.RETURNED},
+            new={"state": new_state, "changes": len(rows)},
+            reason=note,
+        )
+        audit_record_many(
+            actor=actor,
+            action=actions.CHANGE_PREPARE if accept else actions.CHANGE_REJECT,
+            object_type="people.person",
+            rows=(
+                {"object_id": pid, "object_repr": name, "new": {"account_no": no, "form": form.code}}
+                for pid, no, name in rows
+            ),
+        )
+    form.refresh_from_db()
+    return form
+
+
+def form_review(*, form: VerificationForm, actor: Any, approve: bool, note: str = "") -> VerificationForm:
+    """A supervisor reviews a form a centre clerk has checked: approving approves its prepared changes;
+    rejecting sends it back to the unit, whose prepared changes are then rejected. Never the clerk who
+    checked it."""
+    if not actor.can("switching.change_approve"):
+        raise PermissionDenied("只有中心复核员可以复核核实反馈表")
+    if not approve and not note.strip():
+        raise ValidationError("退回时请填写退回原因", field="note")
+    if form.state == VerificationForm.State.RETURNED:
+        raise StateError("该表尚待中心经办员审核，审核后再复核")
+    if form.checked_by_id == actor.pk:
+        raise PermissionDenied("不能复核本人审核的核实反馈表，请由其他复核员处理")
+    new_state = VerificationForm.State.APPROVED if approve else VerificationForm.State.REJECTED
+    with transaction.atomic():
+        _transition(
+            VerificationForm,
+            form.pk,
+            VerificationForm.State.CHECKED,
             new_state,
             reviewed_by=actor,
             reviewed_at=timezone.now(),
@@ -353,7 +423,7 @@ def form_review(*, form: VerificationForm, actor: Any, approve: bool, note: str 
             actor=actor,
             action=actions.FORM_APPROVE if approve else actions.FORM_REJECT,
             obj=form,
-            old={"state": VerificationForm.State.RETURNED},
+            old={"state": VerificationForm.State.CHECKED},
             new={"state": new_state},
             reason=note,
         )
@@ -424,6 +494,44 @@ def account_change_prepare(
     return change
 
 
+def account_change_check(*, change_id: int, actor: Any, accept: bool, note: str = "") -> AccountChange:
+    """A centre clerk checks a change a township (intake) or a unit (failure fixed) submitted without a form:
+    accepting prepares it under the clerk's own name for a supervisor; refusing rejects it with the reason."""
+    if not actor.can("switching.change_check"):
+        raise PermissionDenied("只有中心经办员可以审核单位（乡镇）报送的账户变更")
+    if not accept and not note.strip():
+        raise ValidationError("退回时请填写原因", field="reason")
+    with transaction.atomic():
+        change = AccountChange.objects.filter(pk=change_id).first()
+        if change is None or not persons_visible_to(actor).filter(pk=change.person_id).exists():
+            raise PermissionDenied("该变更不存在或不在您的管辖范围内")
+        if change.form_id is not None:
+            raise StateError("核实反馈表的变更请在该表页面整表审核")
+        now = timezone.now()
+        new_state = AccountChange.State.PREPARED if accept else AccountChange.State.REJECTED
+        _transition(
+            AccountChange,
+            change.pk,
+            AccountChange.State.SUBMITTED,
+            new_state,
+            **(
+                {"prepared_by": actor, "prepared_at": now}
+                if accept
+                else {"decided_by": actor, "decided_at": now, "decision_note": note[:200]}
+            ),
+        )
+        audit_record(
+            actor=actor,
+            action=actions.CHANGE_PREPARE if accept else actions.CHANGE_REJECT,
+            obj=change,
+            old={"state": AccountChange.State.SUBMITTED},
+            new={"state": new_state, "account_no": change.account_no, "account_name": change.account_name},
+            reason=note,
+        )
+    change.refresh_from_db()
+    return change
+
+
 def account_change_approve(*, change_id: int, actor: Any, today: dt.date | None = None) -> AccountChange:
     """Approve a prepared change: the card account pays from `switch_effective_period` on, as a NEW row of
     the account history (source=switch). The old rows stay; the old account is the fallback for 6 months.
@@ -439,6 +547,10 @@ def account_change_approve(*, change_id: int, actor: Any, today: dt.date | None 
             raise PermissionDenied("该变更不存在或不在您的管辖范围内")
         if change.prepared_by_id == actor.pk:
             raise PermissionDenied("不能复核本人提交的变更，请由其他复核员处理")
+        if latest_preference(change.person_id) == SwitchPreference.Choice.STAY:
+            raise StateError(
+                f"{change.person.name} 本人已申请维持原账户，不能切换；如本人改变意愿请先登记申请"
+            )
         valid_from = switch_effective_period(submitted_on=change.submitted_on, approved_on=today)
         _transition(
             AccountChange,
@@ -535,8 +647,13 @@ def switch_failure_report(
         raise PermissionDenied("该变更不存在或不在您的管辖范围内")
     if change.state != AccountChange.State.APPROVED:
         raise StateError("只有已生效的账户切换才能登记发放失败")
+    intake_township = (
+        TownshipIntake.objects.filter(change=change).values_list("township_id", flat=True).first()
+    )
     if change.form is not None:
         employer_id, township_id = change.form.employer_id, change.form.township_id
+    elif intake_township is not None:  # the township that took it fixes it, whatever the person's unit
+        employer_id, township_id = None, intake_township
     else:
         employer_id = change.person.employer_id
         township_id = None if employer_id else change.person.township_id
@@ -579,7 +696,7 @@ def switch_failure_resubmit(
         raise ValidationError("请填写账户户名", field="account_name")
     with transaction.atomic():
         if AccountChange.objects.filter(
-            person_id=failure.person_id, state=AccountChange.State.PREPARED
+            person_id=failure.person_id, state__in=AccountChange.OPEN_STATES
         ).exists():
             raise StateError("该人员已有待复核的账户变更")
         bank = BankLookup().find(name=bank_name)
@@ -590,7 +707,8 @@ def switch_failure_resubmit(
             account_no=number,
             account_name=account_name.strip()[:50],
             submitted_on=timezone.localdate(),
-            prepared_by=actor,
+            state=AccountChange.State.SUBMITTED,
+            submitted_by=actor,
         )
         _transition(
             SwitchFailure,

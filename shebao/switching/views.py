@@ -39,6 +39,7 @@ from shebao.switching.selectors import (
     approval_queue,
     change_get,
     changes_visible_to,
+    check_queue,
     failures_visible_to,
     fallback_account,
     form_get,
@@ -49,11 +50,14 @@ from shebao.switching.selectors import (
     run_get,
     run_results,
     runs_visible_to,
+    with_warnings,
 )
 from shebao.switching.services import (
     account_change_approve,
+    account_change_check,
     account_change_reject,
     form_candidates,
+    form_check,
     form_mark_downloaded,
     form_review,
     forms_generate,
@@ -345,9 +349,12 @@ def _form_context(request: HttpRequest, form: VerificationForm) -> dict:
         "form": form,
         "title": form_title(form),
         "lines": form.lines.select_related("person").order_by("row_no"),
-        "changes": form.changes.select_related("person").order_by("pk"),
+        "changes": with_warnings(form.changes.select_related("person", "form_line").order_by("pk")),
         "can_return": bool(own and user.can("switching.form_return")),
-        "can_review": user.can("switching.change_approve") and form.state == VerificationForm.State.RETURNED,
+        "can_check": user.can("switching.change_check") and form.state == VerificationForm.State.RETURNED,
+        "can_review": user.can("switching.change_approve")
+        and form.state == VerificationForm.State.CHECKED
+        and form.checked_by_id != user.pk,
         "results": VerificationLine.Result.choices,
     }
 
@@ -465,6 +472,22 @@ def form_online_view(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "lines": lines, "problems": problems, "results": VerificationLine.Result.choices},
         status=400 if problems else 200,
     )
+
+
+@require_POST
+@requires("switching.change_check")
+def form_check_view(request: HttpRequest, pk: int) -> HttpResponse:
+    form = form_get(request.user, pk)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        form_check(form=form, actor=request.user, accept=accept, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已审核，变更已提交复核员复核" if accept else "已退回该单位")
+    return redirect("switching:form", pk=pk)
 
 
 @require_POST
@@ -670,14 +693,19 @@ def change_file_view(request: HttpRequest, pk: int, which: str) -> HttpResponseB
 
 @requires("switching.change_view")
 def change_list_view(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", AccountChange.State.PREPARED)
-    qs = (
-        approval_queue(request.user)
-        if state == AccountChange.State.PREPARED
-        else changes_visible_to(request.user)
+    user: Any = request.user
+    default = (
+        AccountChange.State.SUBMITTED if user.can("switching.change_check") else AccountChange.State.PREPARED
     )
-    if state in AccountChange.State.values and state != AccountChange.State.PREPARED:
-        qs = qs.filter(state=state)
+    state = request.GET.get("state", default)
+    if state == AccountChange.State.PREPARED:
+        qs = approval_queue(user)
+    elif state == AccountChange.State.SUBMITTED:
+        qs = check_queue(user)
+    else:
+        qs = changes_visible_to(user)
+        if state in AccountChange.State.values:
+            qs = qs.filter(state=state)
     return render(
         request,
         "switching/change_list.html",
@@ -690,6 +718,26 @@ def change_list_view(request: HttpRequest) -> HttpResponse:
             "this_period": period_of(timezone.localdate()),
         },
     )
+
+
+@require_POST
+@requires("switching.change_check")
+def change_check_view(request: HttpRequest, pk: int) -> HttpResponse:
+    change = change_get(request.user, pk)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        account_change_check(
+            change_id=change.pk, actor=request.user, accept=accept, note=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"已审核，提交复核：{change.person.name}" if accept else f"已退回：{change.person.name}"
+        )
+    return redirect(f"{reverse('switching:changes')}?state=submitted")
 
 
 @require_POST

@@ -148,6 +148,16 @@ def setup_forms_world(world: Any, *, period: int = 202611) -> dict[str, Any]:
     rollout_rule_save(
         actor=world.supervisor, category=BenefitCategory.RETIRED_CADRE, pays_from=201801, exempt=True
     )
+    # The card system as the centre compared it: 甲 and 乙 have activated cards, 甲二 a card not yet
+    # activated, the villager none. A unit may confirm "switchable" only for an activated card.
+    compare_cards(
+        world,
+        [
+            card_row(a, account=NEW_ACCOUNT),
+            card_row(b, card_no="B12345678", account=B_ACCOUNT),
+            card_row(a2, card_no="C12345678", account=A2_CARD_ACCOUNT, activated=False),
+        ],
+    )
     forms = forms_generate(actor=world.centre_clerk, period=period)
     return {"a": a, "b": b, "a2": a2, "village": village, "on_card": on_card, "cadre": cadre, "forms": forms}
 
@@ -155,6 +165,24 @@ def setup_forms_world(world: Any, *, period: int = 202611) -> dict[str, Any]:
 SWITCH = "已核，金融功能已开通，可更换"
 NOT_NOW = "暂不能更换"
 NEW_ACCOUNT = "6228480000000000018"
+B_ACCOUNT = "6228480000000000026"
+A2_CARD_ACCOUNT = "6228480000000000034"
+
+
+def compare_cards(world: Any, rows: list[list[str]]) -> Any:
+    """A finished comparison of the region's beneficiaries with a card-system file of these rows."""
+    import tempfile
+
+    from shebao.switching.cardsources import FileCardSource
+    from shebao.switching.comparison import card_extract_import, comparison_create, comparison_execute
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_card_xlsx(Path(tmp) / "cards.xlsx", rows)
+        extract = card_extract_import(source=FileCardSource(path), actor=world.centre_clerk)
+        run = comparison_create(
+            region=world.region, source_description=path.name, actor=world.centre_clerk, extract=extract
+        )
+        return comparison_execute(run=run, actor=world.centre_clerk)
 
 
 def downloaded_rows(client: Any, user: Any, form: Any) -> list[list[Any]]:

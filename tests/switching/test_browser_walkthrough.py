@@ -20,6 +20,8 @@ from tests.switching.factories import (
     PDF_SCAN,
     SWITCH,
     beneficiary,
+    card_row,
+    compare_cards,
     fill,
     read_xlsx,
     write_filled_xlsx,
@@ -49,6 +51,7 @@ def test_it_walks_the_unit_flow_from_form_to_switch(
         valid_from=201001,
         source="import",
     )
+    compare_cards(world, [card_row(a, account=NEW_ACCOUNT)])  # 王小明's card is activated
 
     def steps(page: Any) -> None:
         # the centre generates this period's forms
@@ -81,6 +84,13 @@ def test_it_walks_the_unit_flow_from_form_to_switch(
         assert "核实反馈表已报送，等待中心复核" in page.inner_text("body")
         if SHOTS:
             page.screenshot(path=os.path.join(SHOTS, "switching-unit-returned.png"), full_page=True)
+        logout(page)
+
+        # a centre clerk reviews the returned form and prepares its changes under their own name
+        login(page, "clerk", PASSWORD)
+        page.goto(page.base_url + f"/switching/forms/{VerificationForm.objects.get().pk}/")
+        page.click("button:has-text('审核通过，提交复核')")
+        assert "已审核，变更已提交复核员复核" in page.inner_text("body")
         logout(page)
 
         # a supervisor reviews it: the card account pays from next month
@@ -139,6 +149,12 @@ def test_it_walks_the_township_flow(run_page: Any, transactional_db: Any, world:
         page.set_input_files("#scan_file", str(scan))
         page.click("button:has-text('报送中心')")
         assert "已报送 1 人" in page.inner_text("body")
+        logout(page)
+
+        login(page, "clerk", PASSWORD)  # the centre clerk checks the photos and prepares the change
+        page.click("text=账户变更复核")
+        page.click("button:has-text('审核通过，提交复核')")
+        assert "已审核，提交复核：乡甲" in page.inner_text("body")
         logout(page)
 
         login(page, "supervisor", PASSWORD)

@@ -62,7 +62,18 @@ def test_it_sends_a_failed_switch_back_to_the_unit_and_through_approval_again(
     failure.refresh_from_db()
     assert failure.state == "resubmitted"
     again = failure.new_change
-    assert (again.state, again.account_no, again.prepared_by) == ("prepared", FIXED_ACCOUNT, world.unit_clerk)
+    assert (again.state, again.account_no, again.submitted_by, again.prepared_by) == (
+        "submitted",
+        FIXED_ACCOUNT,
+        world.unit_clerk,
+        None,
+    )
+    with pytest.raises(StateError):  # the unit's answer is not yet the centre's: a clerk checks it first
+        account_change_approve(change_id=again.pk, actor=world.supervisor)
+    client.force_login(world.centre_clerk)
+    client.post(reverse("switching:change_check", args=[again.pk]), {"decision": "accept"})
+    again.refresh_from_db()
+    assert (again.state, again.prepared_by) == ("prepared", world.centre_clerk)
     account_change_approve(change_id=again.pk, actor=world.supervisor)
     rows = PaymentAccount.objects.filter(person=world.person_a, source="switch").order_by("id")
     assert [r.account_no for r in rows] == [NEW_ACCOUNT, FIXED_ACCOUNT]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from shebao.core.errors import StateError, ValidationError
 from shebao.switching.intake import township_intake_record, township_submit
 from shebao.switching.models import AccountChange, TownshipIntake
-from shebao.switching.services import account_change_approve
+from shebao.switching.services import account_change_approve, account_change_check
 from tests.factories import PersonFactory
 from tests.switching.factories import PDF_SCAN, beneficiary
 
@@ -62,7 +62,16 @@ def test_it_records_submits_and_switches_a_walk_in(world: Any, client: Any, vill
     intake.refresh_from_db()
     assert intake.submission is not None
     change = intake.change
-    assert (change.state, change.prepared_by, change.bank) == ("prepared", world.township_clerk, world.bank_a)
+    assert (change.state, change.submitted_by, change.prepared_by, change.bank) == (
+        "submitted",
+        world.township_clerk,
+        None,
+        world.bank_a,
+    )
+    with pytest.raises(StateError):
+        account_change_approve(change_id=change.pk, actor=world.supervisor)
+    change = account_change_check(change_id=change.pk, actor=world.centre_clerk, accept=True)
+    assert (change.state, change.prepared_by) == ("prepared", world.centre_clerk)
     approved = account_change_approve(change_id=change.pk, actor=world.supervisor)
     assert approved.payment_account.account_no == ACCOUNT
 
@@ -117,6 +126,11 @@ def test_it_keeps_the_photos_with_the_record_for_the_reviewer(world: Any, client
     )
     township_submit(actor=world.township_clerk, scan_file=SimpleUploadedFile("s.pdf", PDF_SCAN))
     change = AccountChange.objects.get()
+    client.force_login(world.centre_clerk)  # the clerk checks the photos first
+    queue = client.get(reverse("switching:changes")).content.decode()
+    assert reverse("switching:change_file", args=[change.pk, "card"]) in queue
+    assert reverse("switching:change_check", args=[change.pk]) in queue
+    account_change_check(change_id=change.pk, actor=world.centre_clerk, accept=True)
     client.force_login(world.supervisor)
     queue = client.get(reverse("switching:changes")).content.decode()
     assert reverse("switching:change_file", args=[change.pk, "card"]) in queue

@@ -10,6 +10,7 @@ from django.urls import reverse
 from shebao.accounts.roles import Role
 from shebao.audit.models import AuditLog
 from shebao.switching.models import AccountChange, VerificationForm
+from shebao.switching.services import form_check
 from tests.factories import UserFactory
 from tests.switching.factories import (
     NEW_ACCOUNT,
@@ -24,6 +25,7 @@ from tests.switching.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+CORRECTED = "信息有误已更正"
 
 
 @pytest.fixture
@@ -53,9 +55,14 @@ def test_it_turns_a_valid_return_into_prepared_changes(
         a,
         NEW_ACCOUNT,
         a.name,
-        "prepared",
+        "submitted",
     )
-    assert change.prepared_by == world.unit_clerk and change.form == form
+    assert (change.submitted_by, change.prepared_by, change.form) == (world.unit_clerk, None, form)
+    # The unit's answer waits for a centre clerk, who prepares it under their own name.
+    form = form_check(form=form, actor=world.centre_clerk, accept=True)
+    change.refresh_from_db()
+    assert (form.state, form.checked_by) == ("checked", world.centre_clerk)
+    assert (change.state, change.prepared_by) == ("prepared", world.centre_clerk)
     assert dict(form.lines.values_list("person_id", "result")) == {
         a.pk: "switchable",
         a2.pk: "not_switchable",
@@ -178,9 +185,13 @@ def test_it_shows_the_stamped_scan_to_the_reviewer_only_within_scope(
         {unit_a["a"].name: (SWITCH, NEW_ACCOUNT, ""), unit_a["a2"].name: (NOT_NOW, "", "尚未办卡")},
     )
     upload(client, form, write_filled_xlsx(rows))
+    client.force_login(world.centre_clerk)  # the clerk checks the scan first, then the supervisor
+    detail = client.get(reverse("switching:form", args=[form.pk])).content.decode()
+    assert "查看盖章扫描件" in detail and reverse("switching:form_check", args=[form.pk]) in detail
+    form_check(form=form, actor=world.centre_clerk, accept=True)
     client.force_login(world.supervisor)
     detail = client.get(reverse("switching:form", args=[form.pk])).content.decode()
-    assert "查看盖章扫描件" in detail
+    assert "查看盖章扫描件" in detail and reverse("switching:form_review", args=[form.pk]) in detail
     scan = client.get(reverse("switching:form_file", args=[form.pk, "scan"]))
     assert b"".join(scan.streaming_content).startswith(b"%PDF")
     clerk_b = UserFactory(username="unit_b", role=Role.UNIT_CLERK, region=None, employer=world.unit_b)
@@ -252,8 +263,8 @@ def test_it_names_the_one_bad_cell_among_thousands_of_rows_and_applies_nothing(
     rows = downloaded_rows(client, world.unit_clerk, form)
     assert len(rows) >= n + 3
     answers = {p.name: (NOT_NOW, "", "尚未办卡") for p in people}
-    answers.update({p.name: (SWITCH, account_no(i + 1), "") for i, p in enumerate(people[:3])})
-    rows = fill(rows, {**answers, "职工1777": (SWITCH, "62284800000000000X", "")})
+    answers.update({p.name: (CORRECTED, account_no(i + 1), "") for i, p in enumerate(people[:3])})
+    rows = fill(rows, {**answers, "职工1777": (CORRECTED, "62284800000000000X", "")})
     bad = next(i for i, r in enumerate(rows) if r[2] == "职工1777")
     response = upload(client, form, write_filled_xlsx(rows))
     assert response.status_code == 400

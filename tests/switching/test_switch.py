@@ -22,6 +22,7 @@ from shebao.switching.selectors import fallback_account
 from shebao.switching.services import (
     account_change_approve,
     account_change_prepare,
+    form_check,
     form_review,
     switch_effective_period,
 )
@@ -41,7 +42,8 @@ from tests.switching.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def returned_form(world: Any, client: Any) -> tuple[VerificationForm, dict[str, Any]]:
+def returned_form(world: Any, client: Any, *, check: bool = True) -> tuple[VerificationForm, dict[str, Any]]:
+    """The unit returned its form; with `check`, a centre clerk has reviewed it and prepared its changes."""
     data = setup_forms_world(world)
     form = VerificationForm.objects.get(employer=world.unit_a)
     rows = fill(
@@ -50,6 +52,8 @@ def returned_form(world: Any, client: Any) -> tuple[VerificationForm, dict[str, 
     )
     assert upload(client, form, write_filled_xlsx(rows)).status_code == 302
     form.refresh_from_db()
+    if check:
+        form = form_check(form=form, actor=world.centre_clerk, accept=True)
     return form, data
 
 
@@ -183,12 +187,80 @@ def test_it_approves_or_sends_back_a_whole_form(world: Any, client: Any) -> None
         {data["a"].name: (SWITCH, NEW_ACCOUNT, "已盖章"), data["a2"].name: (NOT_NOW, "", "卧床不起")},
     )
     assert upload(client, form, write_filled_xlsx(rows)).status_code == 302
-    form = form_review(form=VerificationForm.objects.get(pk=form.pk), actor=world.supervisor, approve=True)
+    form = VerificationForm.objects.get(pk=form.pk)
+    with pytest.raises(StateError, match="尚待中心经办员审核"):
+        form_review(form=form, actor=world.supervisor, approve=True)
+    form = form_check(form=form, actor=world.centre_clerk, accept=True)
+    form = form_review(form=form, actor=world.supervisor, approve=True)
     assert form.state == "approved"
     assert list(AccountChange.objects.order_by("pk").values_list("state", flat=True)) == [
         "rejected",
         "approved",
     ]
+    new = AccountChange.objects.order_by("pk").last()
+    assert (new.submitted_by, new.prepared_by, new.decided_by) == (
+        world.unit_clerk,
+        world.centre_clerk,
+        world.supervisor,
+    )
+
+
+def test_it_puts_a_centre_clerk_between_the_unit_and_the_supervisor(world: Any, client: Any) -> None:
+    form, data = returned_form(world, client, check=False)
+    change = AccountChange.objects.get()
+    assert (form.state, change.state, change.prepared_by) == ("returned", "submitted", None)
+    # the supervisor cannot approve the unit's answers in one click, neither the form nor a change
+    with pytest.raises(StateError):
+        form_review(form=form, actor=world.supervisor, approve=True)
+    with pytest.raises(StateError):
+        account_change_approve(change_id=change.pk, actor=world.supervisor)
+    # only a centre clerk checks; the unit clerk and the supervisor cannot
+    for who in (world.unit_clerk, world.supervisor):
+        with pytest.raises(PermissionDenied):
+            form_check(form=form, actor=who, accept=True)
+    client.force_login(world.supervisor)
+    assert (
+        reverse("switching:form_review", args=[form.pk])
+        not in client.get(reverse("switching:form", args=[form.pk])).content.decode()
+    )
+    # the clerk sends it back with a reason: the unit answers again
+    with pytest.raises(ValidationError):
+        form_check(form=form, actor=world.centre_clerk, accept=False, note="")
+    client.force_login(world.centre_clerk)
+    response = client.post(
+        reverse("switching:form_check", args=[form.pk]), {"decision": "reject", "note": "甲二须注明病情证明"}
+    )
+    assert response.status_code == 302
+    form.refresh_from_db()
+    change.refresh_from_db()
+    assert (form.state, form.review_note, change.state) == ("rejected", "甲二须注明病情证明", "rejected")
+    assert AuditLog.objects.filter(action="switching.form_reject", actor=world.centre_clerk).exists()
+    # returned again, checked by the clerk, then the form is the supervisor's
+    rows = fill(
+        downloaded_rows(client, world.unit_clerk, form),
+        {data["a"].name: (SWITCH, NEW_ACCOUNT, ""), data["a2"].name: (NOT_NOW, "", "卧床不起，附病历")},
+    )
+    assert upload(client, form, write_filled_xlsx(rows)).status_code == 302
+    client.force_login(world.centre_clerk)
+    client.post(reverse("switching:form_check", args=[form.pk]), {"decision": "accept"})
+    form.refresh_from_db()
+    assert (form.state, form.checked_by) == ("checked", world.centre_clerk)
+    assert AuditLog.objects.filter(action="switching.change_prepare", actor=world.centre_clerk).count() == 1
+    client.force_login(world.supervisor)
+    page = client.get(reverse("switching:form", args=[form.pk])).content.decode()
+    assert reverse("switching:form_review", args=[form.pk]) in page
+    client.post(reverse("switching:form_review", args=[form.pk]), {"decision": "approve"})
+    form.refresh_from_db()
+    assert form.state == "approved"
+
+
+def test_it_refuses_the_checking_clerk_as_approver(world: Any, client: Any) -> None:
+    form, _ = returned_form(world, client)
+    # a clerk promoted to supervisor meanwhile is still the maker of this form's changes
+    type(world.centre_clerk).objects.filter(pk=world.centre_clerk.pk).update(role=Role.CENTRE_SUPERVISOR)
+    world.centre_clerk.refresh_from_db()
+    with pytest.raises(PermissionDenied, match="不能复核本人审核"):
+        form_review(form=form, actor=world.centre_clerk, approve=True)
 
 
 def test_it_shows_the_queue_to_supervisors_and_prints_the_notice(world: Any, client: Any) -> None:
