@@ -24,6 +24,7 @@ OVERPAYMENT_SETTLE = "overpayment.settle"
 SURVIVOR_CLAIM = "survivor_claim.create"
 CERTIFICATION_IMPORT = "certification.import"
 DEATH_CORRECT = "person.death_correct"
+WHITELIST_CONFIRM = "name_whitelist.confirm"
 SURVIVOR_CLAIM_DECIDE = "survivor_claim.decide"
 ENTITLEMENT_IMPORT_DECIDE = "entitlement.import_decide"
 OVERPAYMENT_CANCEL = "overpayment.cancel"
@@ -53,6 +54,7 @@ LABELS.update(
         SURVIVOR_CLAIM: "核定丧葬补助金和抚恤金",
         CERTIFICATION_IMPORT: "导入数据比对认证",
         DEATH_CORRECT: "更正死亡登记",
+        WHITELIST_CONFIRM: "确认户名白名单",
         SURVIVOR_CLAIM_DECIDE: "复核丧葬补助金和抚恤金",
         ENTITLEMENT_IMPORT_DECIDE: "复核待遇资格导入",
         OVERPAYMENT_CANCEL: "撤销多发待遇",

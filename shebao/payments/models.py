@@ -403,16 +403,30 @@ class NameWhitelist(models.Model):
     note = models.CharField("核实说明", max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    # Maker-checker: a spelling counts (and releases held lines) only once a supervisor other than the
+    # clerk who recorded it confirms it. Null: waiting for confirmation.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "户名白名单"
         verbose_name_plural = "户名白名单"
         constraints = [
-            models.UniqueConstraint(fields=["person", "spelling"], name="whitelist_unique_spelling")
+            models.UniqueConstraint(fields=["person", "spelling"], name="whitelist_unique_spelling"),
+            models.CheckConstraint(
+                name="whitelist_checker_not_maker",
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=F("created_by")),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.spelling
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 class ReturnFile(models.Model):

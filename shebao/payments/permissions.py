@@ -16,6 +16,7 @@ ACTIONS: dict[str, set[str]] = {
     "entitlement.edit": {Role.CENTRE_CLERK},
     "entitlement.approve": {Role.CENTRE_SUPERVISOR},
     "whitelist.edit": {Role.CENTRE_CLERK, Role.CENTRE_SUPERVISOR},
+    "whitelist.confirm": {Role.CENTRE_SUPERVISOR},
     "payment.resolve": {Role.CENTRE_CLERK, Role.CENTRE_SUPERVISOR},
     "death.record": {Role.CENTRE_CLERK},
     "death.correct": {Role.CENTRE_SUPERVISOR},

@@ -76,9 +76,10 @@ def _name_mismatch(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
 
 def _mismatches(batch: list[tuple[int, int, str, str]]) -> Iterable[HoldRow]:
     allowed: dict[int, set[str]] = {}
-    for person_id, spelling in NameWhitelist.objects.filter(person_id__in={r[1] for r in batch}).values_list(
-        "person_id", "spelling"
-    ):
+    # Only spellings a supervisor confirmed count (a clerk's entry alone releases nothing).
+    for person_id, spelling in NameWhitelist.objects.filter(
+        person_id__in={r[1] for r in batch}, confirmed_at__isnull=False
+    ).values_list("person_id", "spelling"):
         allowed.setdefault(person_id, set()).add(normalize_name(spelling))
     for pk, person_id, account_name, person_name in batch:
         got = normalize_name(account_name)

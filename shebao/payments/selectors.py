@@ -230,3 +230,16 @@ def pending_entitlement_imports(user) -> QuerySet:  # type: ignore[no-untyped-de
         .select_related("imported_by")
         .order_by("imported_at", "id")
     )
+
+
+def pending_whitelist_visible_to(user) -> QuerySet:  # type: ignore[no-untyped-def]
+    """Bank spellings recorded by a clerk and waiting for a supervisor's confirmation."""
+    from shebao.payments.models import NameWhitelist
+
+    return (
+        NameWhitelist.objects.filter(
+            confirmed_at__isnull=True, person__in=persons_visible_to(user).values("pk")
+        )
+        .select_related("person", "created_by")
+        .order_by("created_at", "id")
+    )

@@ -995,8 +995,8 @@ def name_whitelist_add(
     actor,  # type: ignore[no-untyped-def]
     note: str = "",
 ) -> NameWhitelist:
-    """Record a spelling the bank accepts for this person (verified with the person), then run the
-    pre-flight again on the payrolls not yet filed where the person's line is held."""
+    """Record a spelling the bank accepts for this person (verified with the person). It releases
+    nothing until a supervisor other than the clerk confirms it (`name_whitelist_confirm`)."""
     _require(actor, "whitelist.edit")
     spelling = (spelling or "").strip()
     if not spelling or len(spelling) > 50:
@@ -1009,9 +1009,33 @@ def name_whitelist_add(
             audit_record(
                 actor=actor, action=actions.WHITELIST_ADD, obj=person, new={"spelling": spelling}, reason=note
             )
+    return entry
+
+
+def name_whitelist_confirm(*, entry: NameWhitelist, actor) -> NameWhitelist:  # type: ignore[no-untyped-def]
+    """A supervisor other than the clerk who recorded the spelling confirms it; then the pre-flight runs
+    again on the payrolls not yet filed where the person's line is held."""
+    _require(actor, "whitelist.confirm")
+    with transaction.atomic():
+        locked = NameWhitelist.objects.select_for_update().select_related("person").get(pk=entry.pk)
+        if locked.confirmed_at is not None:
+            raise StateError("该户名已确认")
+        if locked.created_by_id == actor.pk:
+            raise PermissionDenied("不能确认自己登记的户名，请由另一名复核员确认")
+        n = NameWhitelist.objects.filter(pk=locked.pk, confirmed_at__isnull=True).update(
+            confirmed_by=actor, confirmed_at=timezone.now()
+        )
+        if n != 1:
+            raise StateError("该户名已被他人确认")
+        audit_record(
+            actor=actor,
+            action=actions.WHITELIST_CONFIRM,
+            obj=locked.person,
+            new={"spelling": locked.spelling, "recorded_by": locked.created_by_id},
+        )
         payroll_ids = (
             PaymentLine.objects.filter(
-                person=person,
+                person_id=locked.person_id,
                 state=LS.HELD,
                 hold_code__startswith=PREFLIGHT_PREFIX,
                 payroll__state__in=[Payroll.State.DRAFT, Payroll.State.APPROVED],
@@ -1021,6 +1045,7 @@ def name_whitelist_add(
         )
         for payroll in Payroll.objects.select_for_update().filter(pk__in=list(payroll_ids)):
             _preflight_apply(payroll)
+    entry.refresh_from_db()
     return entry
 
 
@@ -1477,8 +1502,14 @@ def certification_resume(*, person_id: int, certified_on: dt.date, actor) -> tup
     (entitlements resumed, months to back-pay)."""
     current = period_of(certified_on)
     resumed = months = 0
-    for ent in Entitlement.objects.select_for_update().select_related("person").filter(
-        person_id=person_id, state=Entitlement.State.SUSPENDED, reason=Entitlement.Reason.NO_SURVIVAL_PROOF
+    for ent in (
+        Entitlement.objects.select_for_update()
+        .select_related("person")
+        .filter(
+            person_id=person_id,
+            state=Entitlement.State.SUSPENDED,
+            reason=Entitlement.Reason.NO_SURVIVAL_PROOF,
+        )
     ):
         # A certification recorded late (a data match dated weeks ago) also owes the months whose
         # payrolls were approved since, while the entitlement was still suspended.

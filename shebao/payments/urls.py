@@ -16,6 +16,7 @@ urlpatterns = [
     path("failures/export.xlsx", views.failures_export_view, name="failures_export"),
     path("payrolls/<int:pk>/export.xlsx", views.payroll_export_view, name="payroll_export"),
     path("whitelist/", views.whitelist_add_view, name="whitelist_add"),
+    path("whitelist/<int:pk>/confirm/", views.whitelist_confirm_view, name="whitelist_confirm"),
     path("lines/<int:pk>/resolve/", views.line_resolve_view, name="line_resolve"),
     path("lines/<int:pk>/await-card/", views.line_await_card_view, name="line_await_card"),
     path("repayments/", views.repayment_generate_view, name="repayment_generate"),

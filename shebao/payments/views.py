@@ -232,6 +232,7 @@ def failures_view(request: HttpRequest) -> HttpResponse:
             "statuses": selectors.FAILURE_STATUSES,
             "by_reason": [(code, labels.get(code, code), n, yuan(fen)) for code, n, fen in by_reason],
             "held": selectors.held_lines_visible_to(request.user)[:200],
+            "pending_whitelist": selectors.pending_whitelist_visible_to(request.user)[:200],
             "repayment_form": RepaymentForm(),
             "querystring": f"status={status}" + (f"&reason={reason}" if reason else ""),
         },
@@ -266,7 +267,27 @@ def whitelist_add_view(request: HttpRequest) -> HttpResponse:
     except SHOWN as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已登记{line.person.name}的银行认可户名，并重新检查了未报盘的发放表")
+        messages.success(
+            request, f"已登记{line.person.name}的银行认可户名，待另一名复核员确认后释放暂缓发放的明细"
+        )
+    return redirect("payments:failures")
+
+
+@require_POST
+@requires("whitelist.confirm")
+def whitelist_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = selectors.pending_whitelist_visible_to(request.user).filter(pk=pk).first()
+    if entry is None:
+        messages.error(request, "该户名已确认或不在您的管辖范围内")
+        return redirect("payments:failures")
+    try:
+        services.name_whitelist_confirm(entry=entry, actor=request.user)
+    except (*SHOWN, PermissionDenied) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"已确认{entry.person.name}的银行认可户名“{entry.spelling}”，并重新检查了未报盘的发放表"
+        )
     return redirect("payments:failures")
 
 

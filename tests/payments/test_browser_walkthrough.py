@@ -92,6 +92,17 @@ def test_it_walks_a_payroll_through_a_failure_and_a_second_payment(
     pg.click("#resolve-form button[type=submit]")
     assert "待二次支付" in pg.inner_text("body")
     assert NameWhitelist.objects.filter(person=world.person_a, spelling="王晓明").exists()
+    logout(pg)
+
+    # A supervisor confirms the spelling the clerk recorded (maker-checker on the whitelist).
+    login(pg, "supervisor", PASSWORD)
+    pg.goto(f"{pg.base_url}/payments/failures/")
+    pg.click("#whitelist-pending button[type=submit]")
+    assert "已确认" in pg.inner_text("body")
+    logout(pg)
+
+    login(pg, "clerk", PASSWORD)
+    pg.goto(f"{pg.base_url}/payments/failures/")
     pg.click("#repayment-form button[type=submit]")
     body = pg.inner_text("body")
     assert "二次支付" in body and "王晓明" in body and "2,345.60" in body

@@ -149,6 +149,17 @@ def test_a_clerk_whitelists_a_held_name_from_the_failures_page(client, pay, worl
     c.post(reverse("payments:whitelist_add"), {"line": line.pk, "spelling": "王晓明", "note": "本人核实"})
 
     line.refresh_from_db()
+    assert line.state == "held"  # waits for a supervisor's confirmation
+    page = c.get(reverse("payments:failures")).content.decode()
+    assert 'id="whitelist-pending"' in page and "待复核员确认" in page
+    from shebao.payments.models import NameWhitelist
+
+    entry = NameWhitelist.objects.get(person=world.person_a)
+    c.logout()
+    c = _client(client, world.supervisor)
+    c.post(reverse("payments:whitelist_confirm", args=[entry.pk]))
+
+    line.refresh_from_db()
     assert line.state == "pending"
 
 

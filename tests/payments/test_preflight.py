@@ -2,9 +2,15 @@ from __future__ import annotations
 
 import pytest
 
+from shebao.core.errors import PermissionDenied, StateError
 from shebao.payments.models import PaymentLine
 from shebao.payments.preflight import PREFLIGHT_HOOKS
-from shebao.payments.services import name_whitelist_add, payroll_file, payroll_preflight
+from shebao.payments.services import (
+    name_whitelist_add,
+    name_whitelist_confirm,
+    payroll_file,
+    payroll_preflight,
+)
 from tests.factories import AccountFactory
 from tests.payments.factories import approved, generate
 
@@ -40,9 +46,14 @@ def test_the_whitelist_releases_a_held_line(mismatch, world):
     payroll = approved(mismatch)
     assert _line(payroll, world.person_a).state == "held"
 
-    name_whitelist_add(
+    entry = name_whitelist_add(
         person=world.person_a, spelling="王晓明", note="本人核实，银行户名为王晓明", actor=world.centre_clerk
     )
+    # The clerk's entry alone releases nothing: a supervisor (not the clerk) confirms it first.
+    assert _line(payroll, world.person_a).state == "held"
+    with pytest.raises(PermissionDenied):
+        name_whitelist_confirm(entry=entry, actor=world.centre_clerk)
+    name_whitelist_confirm(entry=entry, actor=world.supervisor)
 
     line = _line(payroll, world.person_a)
     assert (line.state, line.hold_reason) == ("pending", "")
@@ -149,3 +160,20 @@ def test_an_approved_line_is_never_rerouted_only_held(pay, world, lost_new_card)
 
     line = _line(payroll, world.person_a)
     assert (line.state, line.account_no) == ("held", "6230000000000000011")
+
+
+def test_a_supervisor_who_recorded_a_spelling_needs_another_to_confirm_it(mismatch, world):
+    from shebao.accounts.roles import Role
+    from tests.factories import UserFactory
+
+    payroll = approved(mismatch)
+    entry = name_whitelist_add(person=world.person_a, spelling="王晓明", actor=world.supervisor)
+    with pytest.raises(PermissionDenied, match="另一名复核员"):
+        name_whitelist_confirm(entry=entry, actor=world.supervisor)
+    assert _line(payroll, world.person_a).state == "held"
+
+    other = UserFactory(username="supervisor2", role=Role.CENTRE_SUPERVISOR, region=world.region)
+    name_whitelist_confirm(entry=entry, actor=other)
+    with pytest.raises(StateError, match="已确认"):
+        name_whitelist_confirm(entry=entry, actor=other)
+    assert _line(payroll, world.person_a).state == "pending"

@@ -63,4 +63,10 @@ def test_a_name_refused_by_the_bank_is_held_until_verified(pay, world) -> None:
         line=failed, kind="name_verified", spelling="王晓明", note="本人核实", actor=world.centre_clerk
     )
     july = generate(pay, 202407).lines.get(person=world.person_a)
+    assert (july.state, july.hold_code) == ("held", "preflight:name_mismatch")  # spelling not yet confirmed
+    from shebao.payments.models import NameWhitelist
+    from shebao.payments.services import name_whitelist_confirm
+
+    name_whitelist_confirm(entry=NameWhitelist.objects.get(person=world.person_a), actor=world.supervisor)
+    july.refresh_from_db()
     assert (july.state, july.account_name) == ("pending", "王晓明")

@@ -11,6 +11,7 @@ from shebao.payments.models import NameWhitelist, PaymentLine, Payroll
 from shebao.payments.reconciliation import payroll_reconcile
 from shebao.payments.services import (
     line_resolve,
+    name_whitelist_confirm,
     payroll_approve,
     payroll_file,
     repayment_generate,
@@ -36,6 +37,12 @@ def failures(pay, world):
     return payroll, lines[world.person_a], lines[world.person_b]
 
 
+def _confirm(world, spelling: str = "王晓明") -> None:  # type: ignore[no-untyped-def]
+    """A supervisor confirms the spelling the clerk recorded (maker-checker on the whitelist)."""
+    entry = NameWhitelist.objects.get(person=world.person_a, spelling=spelling)
+    name_whitelist_confirm(entry=entry, actor=world.supervisor)
+
+
 def _repay(pay, world):  # type: ignore[no-untyped-def]
     return repayment_generate(
         region=world.region, benefit_type=pay.pension, period=202406, actor=world.centre_clerk
@@ -49,6 +56,9 @@ def test_a_name_mismatch_is_whitelisted_and_paid_again_with_the_bank_spelling(pa
         line=line_a, kind="name_verified", spelling="王晓明", note="本人核实", actor=world.centre_clerk
     )
     batch = _repay(pay, world)
+    # The clerk's spelling is held back until a supervisor confirms it.
+    assert batch.lines.get().state == "held"
+    _confirm(world)
 
     assert NameWhitelist.objects.filter(person=world.person_a, spelling="王晓明").exists()
     repay = batch.lines.get()
@@ -103,6 +113,7 @@ def test_an_alternate_account_needs_its_proof(pay, world, failures):
 def test_the_second_payment_goes_through_approval_file_and_return(pay, world, failures):
     payroll, line_a, line_b = failures
     line_resolve(line=line_a, kind="name_verified", spelling="王晓明", actor=world.centre_clerk)
+    _confirm(world)
     AccountFactory(
         person=world.person_b, bank=world.bank_b, account_no="6230000000000000011", valid_from=202406
     )
@@ -159,6 +170,7 @@ def test_a_paid_line_cannot_be_resolved(pay, world):
 def test_a_month_after_death_is_not_paid_again(pay, world, failures):
     _, line_a, line_b = failures
     line_resolve(line=line_a, kind="name_verified", spelling="王晓明", actor=world.centre_clerk)
+    _confirm(world)
     AccountFactory(
         person=world.person_b, bank=world.bank_b, account_no="6230000000000000011", valid_from=202406
     )
@@ -178,6 +190,7 @@ def test_a_line_held_at_filing_is_paid_in_the_second_batch(pay, world):
     assert held.state == "held" and held.bank_file is None
 
     line_resolve(line=held, kind="name_verified", spelling="王晓明", actor=world.centre_clerk)
+    _confirm(world)
     repay = _repay(pay, world).lines.get()
 
     assert (repay.original, repay.state, repay.account_name) == (held, "pending", "王晓明")
@@ -193,6 +206,7 @@ def test_the_bank_spelling_is_sent_from_the_next_month_so_the_name_does_not_fail
     line_resolve(
         line=line_a, kind="name_verified", spelling="王晓明", note="本人核实", actor=world.centre_clerk
     )
+    _confirm(world)
 
     rows = list(PaymentAccount.objects.filter(person=world.person_a).order_by("valid_from", "pk"))
     assert rows[-1].account_name == "王晓明" and rows[-1].account_no == line_a.account_no
