@@ -353,7 +353,7 @@ def rollout_switches_prepare(*, actor: Any, period: int, today: Any = None) -> d
     activated card found by the latest comparison, the automatic conditions of a rule in force met, or their
     own request to switch) gets a prepared change to that card account; a supervisor approves them in the
     queue like any other. Exempt people, those who stay unless they ask, and those still waiting for a card
-    are only counted. People already on the card or with a change pending are left out; running it twice
+    are only counted; people on a form still open with their unit or township are left to it. People already on the card or with a change pending are left out; running it twice
     prepares nothing new.
     """
     import datetime as dt
@@ -362,9 +362,9 @@ def rollout_switches_prepare(*, actor: Any, period: int, today: Any = None) -> d
     from django.utils import timezone
 
     from shebao.core.errors import StateError
-    from shebao.switching.models import RolloutRule
+    from shebao.switching.models import RolloutRule, VerificationForm, VerificationLine
     from shebao.switching.rollout import Decision
-    from shebao.switching.services import CHUNK, BankLookup, form_candidates
+    from shebao.switching.services import CHUNK, BankLookup, switch_candidates
 
     if not getattr(actor, "pk", None) or not actor.can("switching.change_prepare"):
         raise PermissionDenied("您的角色不能提交发放账户变更")
@@ -383,7 +383,14 @@ def rollout_switches_prepare(*, actor: Any, period: int, today: Any = None) -> d
         ComparisonResult.objects.filter(
             run_id=run_id,
             klass__in=[ComparisonClass.MATCHED_ACTIVATED, ComparisonClass.MATCHED_NOT_ACTIVATED],
-            person__in=form_candidates(region_id=actor.region_id, period=period).values("pk"),
+            person__in=switch_candidates(region_id=actor.region_id, period=period).values("pk"),
+        )
+        # Someone on a form the unit has not finished with is theirs to answer: a change prepared here
+        # would make the unit's whole return refused ("已有待复核的账户变更").
+        .exclude(
+            person__in=VerificationLine.objects.exclude(form__state=VerificationForm.State.APPROVED).values(
+                "person_id"
+            )
         )
         .select_related("person", "card_record")
         .order_by("person_id")

@@ -154,12 +154,13 @@ def form_code(*, period: int, employer_id: int | None, township_id: int | None) 
     return f"HF{period}T{township_id:06d}"
 
 
-def form_candidates(*, region_id: int, period: int) -> QuerySet[Person]:
-    """Living beneficiaries of the region not yet paid through the card and not waiting for a switch.
+def switch_candidates(*, region_id: int, period: int) -> QuerySet[Person]:
+    """Living beneficiaries of the region not yet paid through the card, not waiting for a switch and not in
+    an exempt category: whom the rollout decision is about (automatic.rollout_switches_prepare)."""
+    return _not_on_card(region_id=region_id, period=period, rules=list(RolloutRule.objects.all()))
 
-    Exempt categories (rule in force with exempt) are left out: their account does not change.
-    """
-    rules = list(RolloutRule.objects.all())
+
+def _not_on_card(*, region_id: int, period: int, rules: list[RolloutRule]) -> QuerySet[Person]:
     exempt = [c for c in {r.category for r in rules} if (r := rules_in_force(rules, c, period)) and r.exempt]
     pending = AccountChange.objects.filter(
         Q(state__in=AccountChange.OPEN_STATES) | Q(state=AccountChange.State.APPROVED, valid_from__gt=period)
@@ -176,6 +177,46 @@ def form_candidates(*, region_id: int, period: int) -> QuerySet[Person]:
     )
     if exempt:
         qs = qs.exclude(pk__in=PersonCategory.objects.filter(category__in=exempt).values("person_id"))
+    return qs
+
+
+def form_candidates(*, region_id: int, period: int) -> QuerySet[Person]:
+    """Whom a unit's or township's form lists to switch: the switch candidates, less, as the rollout
+    decision (rollout.switch_decision) would leave them out: as the rollout decision (rollout.switch_decision) would leave them: exempt categories (their
+    account does not change); whoever asked to stay on the old account; and whoever the rules in force keep
+    on the old account unless they ask (70 and over at the cut-off, living outside the region) and has not
+    asked to switch. A person whose categories have no rule in force yet is still listed.
+    """
+    from django.db.models import OuterRef, Subquery
+
+    rules = list(RolloutRule.objects.all())
+    in_force = [r for c in {r.category for r in rules} if (r := rules_in_force(rules, c, period))]
+    latest_wish = (
+        SwitchPreference.objects.filter(person_id=OuterRef("pk"))
+        .order_by("-asked_on", "-id")
+        .values("choice")[:1]
+    )
+    qs = (
+        _not_on_card(region_id=region_id, period=period, rules=rules)
+        .annotate(wish=Subquery(latest_wish))
+        # filter, not exclude: NOT (wish = 'stay') is unknown, so false, for someone who never asked
+        .filter(Q(wish__isnull=True) | Q(wish=SwitchPreference.Choice.SWITCH))
+    )
+    switching = [r for r in in_force if not r.exempt]
+    if switching:
+        automatic = Q()
+        for rule in switching:
+            condition = Q(category=rule.category)
+            if rule.auto_born_on_or_after is not None:
+                condition &= Q(person__birth_date__gte=rule.auto_born_on_or_after)
+            if rule.auto_requires_in_region:
+                condition &= Q(person__lives_in_region=True)
+            automatic |= condition
+        ruled = PersonCategory.objects.filter(category__in=[r.category for r in switching]).values(
+            "person_id"
+        )
+        auto = PersonCategory.objects.filter(automatic).values("person_id")
+        qs = qs.filter(Q(wish=SwitchPreference.Choice.SWITCH) | Q(pk__in=auto) | ~Q(pk__in=ruled))
     return qs
 
 

@@ -274,3 +274,54 @@ def test_it_names_the_one_bad_cell_among_thousands_of_rows_and_applies_nothing(
     assert (form.state, form.return_checksum) == ("downloaded", "")
     assert not AccountChange.objects.exists()
     assert set(form.lines.values_list("result", flat=True)) == {""}
+
+
+def test_it_checks_the_account_against_the_person_and_the_comparison(
+    world: Any, client: Any, unit_a: dict[str, Any]
+) -> None:
+    form = unit_a["form"]
+    a, a2 = unit_a["a"], unit_a["a2"]
+    rows = downloaded_rows(client, world.unit_clerk, form)
+    # 甲二's card is not activated; 王小明's is, but the unit typed another account and another name
+    rows = fill(rows, {a.name: (SWITCH, "6228480000000000026", ""), a2.name: (SWITCH, "", "")})
+    row_a = next(i for i, r in enumerate(rows) if r[2] == a.name)
+    row_a2 = next(i for i, r in enumerate(rows) if r[2] == a2.name)
+    rows[row_a][10] = "王晓明"
+    response = upload(client, form, write_filled_xlsx(rows))
+    assert response.status_code == 400
+    problems = [str(p) for p in response.context["problems"]]
+    assert any(
+        p.startswith(f"第{row_a + 1}行【新银行账号】：与卡系统中本人社保卡金融账号（尾号0018）不一致")
+        for p in problems
+    )
+    assert f"第{row_a + 1}行【新账户户名】：户名“王晓明”与姓名“{a.name}”不一致，银行将拒绝发放" in problems
+    assert any(
+        p.startswith(f"第{row_a2 + 1}行【核实结果】：比对结果为“比对成功，已制卡未激活”") for p in problems
+    )
+    assert not AccountChange.objects.exists()
+    form.refresh_from_db()
+    assert form.state == "downloaded"
+
+    # a name written with a full-width space is the person's name; a corrected account is taken, flagged
+    rows[row_a][7], rows[row_a][9], rows[row_a][10] = CORRECTED, "6228480000000000026", "王　小明"
+    rows[row_a2][7], rows[row_a2][11] = NOT_NOW, "尚未激活金融功能"
+    assert upload(client, form, write_filled_xlsx(rows)).status_code == 302
+    client.force_login(world.centre_clerk)
+    page = client.get(reverse("switching:form", args=[form.pk])).content.decode()
+    assert "与比对所得社保卡账号不同" in page
+
+
+def test_it_refuses_switchable_for_someone_the_card_system_does_not_know(
+    world: Any, client: Any, unit_a: dict[str, Any]
+) -> None:
+    from tests.switching.factories import B_ACCOUNT, card_row, compare_cards
+
+    # a later comparison whose card file no longer holds 王小明
+    compare_cards(world, [card_row(unit_a["b"], card_no="B12345678", account=B_ACCOUNT)])
+    form = unit_a["form"]
+    a = unit_a["a"]
+    rows = fill(downloaded_rows(client, world.unit_clerk, form), {a.name: (SWITCH, NEW_ACCOUNT, "")})
+    response = upload(client, form, write_filled_xlsx(rows))
+    assert response.status_code == 400
+    assert any("比对结果为“比对不成功”" in str(p) for p in response.context["problems"])
+    assert not AccountChange.objects.exists()
