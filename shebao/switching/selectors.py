@@ -138,25 +138,38 @@ def fallback_account(person_id: int, period: int) -> PaymentAccount | None:
 
 
 def overdue_forms(user: Any, today: Any) -> QuerySet[VerificationForm]:
-    """Forms downloaded (or sent back) whose deadline has passed without a return: the units to chase."""
+    """Forms not returned by their deadline: the units to chase. A form never downloaded is late too: its
+    deadline runs from the day it was issued."""
     return (
         forms_visible_to(user)
-        .filter(
-            state__in=[VerificationForm.State.DOWNLOADED, VerificationForm.State.REJECTED], deadline__lt=today
-        )
+        .filter(state__in=OVERDUE_STATES, deadline__lt=today)
         .order_by("deadline", "code")
     )
 
 
+OVERDUE_STATES = (
+    VerificationForm.State.GENERATED,
+    VerificationForm.State.DOWNLOADED,
+    VerificationForm.State.REJECTED,
+)
+
+
 def progress_by_org(user: Any, *, period: int, today: Any) -> list[dict[str, Any]]:
-    """Per unit and township: beneficiaries, how many the card pays this period (coverage, 河南: target 100%),
-    forms issued / returned / overdue, and people switched through forms. A handful of grouped queries."""
+    """Per unit and township: beneficiaries, how many the card pays this period (coverage, 河南: target 100%;
+    people of exempt categories are paid as before and are not counted), forms issued / returned / overdue,
+    and people switched (by a form, township intake, the automatic rollout or by hand). A handful of grouped
+    queries."""
     from shebao.people.models import PersonCategory
     from shebao.people.selectors import accounts_effective_subquery
+    from shebao.switching.models import RolloutRule
+    from shebao.switching.rollout import rules_in_force
 
+    rules = list(RolloutRule.objects.all())
+    exempt = [c for c in {r.category for r in rules} if (r := rules_in_force(rules, c, period)) and r.exempt]
     people = (
         persons_visible_to(user)
         .filter(death_date__isnull=True, pk__in=PersonCategory.objects.values("person_id"))
+        .exclude(pk__in=PersonCategory.objects.filter(category__in=exempt).values("person_id"))
         .annotate(kind=accounts_effective_subquery(period, "kind"))
     )
     counts = Count("pk"), Count("pk", filter=Q(kind=PaymentAccount.Kind.CARD))
@@ -191,10 +204,12 @@ def progress_by_org(user: Any, *, period: int, today: Any) -> list[dict[str, Any
         .order_by()
     ).values_list("township_id", "t", "c"):
         row(("township", org_id)).update(total=total, on_card=on_card)
-    returned = [VerificationForm.State.RETURNED, VerificationForm.State.APPROVED]
-    late = Q(
-        state__in=[VerificationForm.State.DOWNLOADED, VerificationForm.State.REJECTED], deadline__lt=today
-    )
+    returned = [
+        VerificationForm.State.RETURNED,
+        VerificationForm.State.CHECKED,
+        VerificationForm.State.APPROVED,
+    ]
+    late = Q(state__in=OVERDUE_STATES, deadline__lt=today)
     form_counts = (
         forms_visible_to(user)
         .values("employer_id", "township_id")
@@ -208,20 +223,33 @@ def progress_by_org(user: Any, *, period: int, today: Any) -> list[dict[str, Any
     for f in form_counts:
         key = ("unit", f["employer_id"]) if f["employer_id"] else ("township", f["township_id"])
         row(key).update(issued=f["issued"], returned=f["returned"], overdue=f["overdue"])
-    switched = (
-        changes_visible_to(user)
-        .filter(state=AccountChange.State.APPROVED, form__isnull=False)
-        .values("form__employer_id", "form__township_id")
-        .annotate(n=Count("pk"))
-        .order_by()
+    from shebao.switching.models import TownshipIntake
+
+    approved = AccountChange.objects.filter(
+        state=AccountChange.State.APPROVED, person__in=persons_visible_to(user).values("pk")
     )
-    for s in switched:
-        key = (
-            ("unit", s["form__employer_id"])
-            if s["form__employer_id"]
-            else ("township", s["form__township_id"])
-        )
-        row(key)["switched"] = s["n"]
+    took = TownshipIntake.objects.filter(change__isnull=False)
+    # Each switch counts for whoever brought it: the form's unit or township, the township that took it
+    # in, else (the automatic rollout, a clerk by hand) the person's unit or, without one, township.
+    grouped = (
+        (approved.filter(form__isnull=False), "form__employer_id", "form__township_id"),
+        (
+            approved.filter(form__isnull=True, pk__in=took.values("change_id")),
+            None,
+            "township_intake__township_id",
+        ),
+        (
+            approved.filter(form__isnull=True).exclude(pk__in=took.values("change_id")),
+            "person__employer_id",
+            "person__township_id",
+        ),
+    )
+    for qs, unit_field, town_field in grouped:
+        fields = [f for f in (unit_field, town_field) if f]
+        for g in qs.values(*fields).annotate(n=Count("person_id", distinct=True)).order_by():
+            unit_id = g.get(unit_field) if unit_field else None
+            key = ("unit", unit_id) if unit_id else ("township", g[town_field])
+            row(key)["switched"] += g["n"]
     names = {
         ("unit", pk): name
         for pk, name in employers_visible_to(user)

@@ -287,12 +287,16 @@ def forms_generate(*, actor: Any, period: int | None = None) -> list[Verificatio
             .distinct()
         )
         before = VerificationForm.objects.aggregate(m=Max("id"))["m"] or 0
+        # A form the unit never downloads is still due: the 15th of the month after it was issued (the first
+        # download moves it to the 15th of the month after that day).
+        due = form_deadline(timezone.localdate())
         new_forms = [
             VerificationForm(
                 code=form_code(period=period, employer_id=e, township_id=None),
                 employer_id=e,
                 period_issued=period,
                 generated_by=actor,
+                deadline=due,
             )
             for e in sorted(units)
         ] + [
@@ -301,6 +305,7 @@ def forms_generate(*, actor: Any, period: int | None = None) -> list[Verificatio
                 township_id=t,
                 period_issued=period,
                 generated_by=actor,
+                deadline=due,
             )
             for t in sorted(towns)
         ]

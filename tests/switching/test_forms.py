@@ -76,12 +76,15 @@ def test_it_starts_the_clock_only_when_the_units_own_clerk_downloads(world: Any,
     form = VerificationForm.objects.get(employer=world.unit_a)
     rows = read_xlsx(_download(client, world.centre_clerk, form))
     form.refresh_from_db()
-    assert (form.state, form.deadline) == ("generated", None)
-    assert "请于下载次月15日前报送" in rows[0][0]
+    # issued: due the 15th of the next month even if never downloaded; the centre's download moves nothing
+    issued_due = form_deadline(timezone.localdate(form.generated_at))
+    assert (form.state, form.deadline) == ("generated", issued_due)
+    assert f"请于{issued_due:%Y年%m月%d日}前报送" in rows[0][0]
     _download(client, world.unit_clerk, form)
     _download(client, world.unit_clerk, form)
     form.refresh_from_db()
     assert form.state == "downloaded"
+    assert form.deadline == form_deadline(form.downloaded_on)
     assert AuditLog.objects.filter(action="switching.form_download").count() == 3
 
 
