@@ -220,14 +220,15 @@ class DeathCorrection:
     reapplied: Any = None
 
 
-def _death_recorded_by(person_id: int) -> tuple[int | None, dt.date | None]:
-    """Who recorded the death now on file (the last death audit row of the person), and its date."""
+def _death_recorded_by(person_id: int) -> tuple[int | None, dict[int, dict[str, Any]] | None]:
+    """Who recorded the death now on file (the last death audit row of the person), and what each
+    entitlement it ended was before (None when the row predates that record)."""
     from shebao.audit import actions as core_actions
     from shebao.audit.models import AuditLog
 
     row = (
         AuditLog.objects.filter(
-            action__in=[core_actions.PERSON_DEATH], object_type="people.person", object_id=str(person_id)
+            action=core_actions.PERSON_DEATH, object_type="people.person", object_id=str(person_id)
         )
         .order_by("-at", "-pk")
         .values_list("actor_id", "new")
@@ -236,8 +237,8 @@ def _death_recorded_by(person_id: int) -> tuple[int | None, dt.date | None]:
     if row is None:
         return None, None
     actor_id, new = row
-    died = (new or {}).get("death_date")
-    return actor_id, dt.date.fromisoformat(died) if died else None
+    ended = (new or {}).get("ended")
+    return actor_id, ({int(e["id"]): e for e in ended} if isinstance(ended, list) else None)
 
 
 def death_correct(
@@ -250,14 +251,14 @@ def death_correct(
     """A centre supervisor corrects a death recorded by mistake: clears it (`death_date=None`, the
     person is alive) or moves it to another date. Never the person who recorded the death.
 
-    In one transaction: the entitlements the death terminated (1401 at the month of death) become
-    active again; lines held for the death in payrolls not yet filed go back to pending; the months
+    In one transaction: the entitlements the death terminated (1401) get back the state, end and
+    suspension they had before it (as its audit row recorded them); lines held for the death in payrolls not yet filed go back to pending; the months
     whose payrolls were run since the death are owed as back pay in the next payroll; open
     overpayments for months now owed are cancelled (已撤销). With a new date the death is then
     recorded again exactly as at the counter, so the months after it stop once more.
     """
     from shebao.audit.services import audit_record
-    from shebao.core.values.period import next_period, period_of, period_range
+    from shebao.core.values.period import next_period, period_of, period_range, prev_period
     from shebao.payments import actions
     from shebao.payments.models import (
         BackPay,
@@ -289,7 +290,7 @@ def death_correct(
             raise ValidationError("新的死亡日期与已登记的相同", field="death_date")
         if death_date is not None and locked.birth_date and death_date < locked.birth_date:
             raise ValidationError(f"死亡日期早于出生日期{locked.birth_date:%Y-%m-%d}", field="death_date")
-        recorder_id, _ = _death_recorded_by(locked.pk)
+        recorder_id, before = _death_recorded_by(locked.pk)
         if recorder_id is not None and recorder_id == actor.pk:
             raise PermissionDenied("死亡由您本人登记，更正须由另一名复核员办理")
         if (
@@ -303,21 +304,31 @@ def death_correct(
         new_period = period_of(death_date) if death_date is not None else None
 
         # 1. The entitlements the death ended become active again (re-terminated below for a new date).
+        ended_for_death = Entitlement.objects.filter(
+            person=locked, state=Entitlement.State.TERMINATED, reason=Entitlement.Reason.DEATH
+        )
         ended = list(
-            Entitlement.objects.select_for_update()
-            .select_related("person")
-            .filter(
-                person=locked,
-                state=Entitlement.State.TERMINATED,
-                reason=Entitlement.Reason.DEATH,
-                to_period=old_period,
-            )
+            ended_for_death.select_for_update()
+            .select_related("person", "benefit_type")
+            .filter(pk__in=list(before) if before is not None else [])
+            if before is not None
+            else ended_for_death.select_for_update()
+            .select_related("person", "benefit_type")
+            .filter(to_period=old_period)  # recorded before the death kept what it ended
         )
         for ent in ended:
+            was = (before or {}).get(ent.pk) or {}
+            ent.state = was.get("state") or Entitlement.State.ACTIVE
+            ent.reason = was.get("reason") or ""
+            ent.to_period = was.get("to_period")
+            ent.suspended_from = was.get("suspended_from")
             try:
                 with transaction.atomic():
                     Entitlement.objects.filter(pk=ent.pk).update(
-                        state=Entitlement.State.ACTIVE, reason="", to_period=None, suspended_from=None
+                        state=ent.state,
+                        reason=ent.reason,
+                        to_period=ent.to_period,
+                        suspended_from=ent.suspended_from,
                     )
             except IntegrityError:
                 raise StateError(
@@ -341,6 +352,10 @@ def death_correct(
             last = _last_payroll_run(ent)
             if owed_to is not None:
                 last = min(last, owed_to)
+            if ent.to_period is not None:
+                last = min(last, ent.to_period)
+            if ent.state == Entitlement.State.SUSPENDED and ent.suspended_from is not None:
+                last = min(last, prev_period(ent.suspended_from))  # suspended months stay unpaid
             start = next_period(old_period)
             if last < start:
                 continue

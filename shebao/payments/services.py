@@ -1356,6 +1356,8 @@ def _death_apply(*, person: Person, death_date: dt.date, actor, source: str) -> 
             )
         Person.objects.filter(pk=locked.pk).update(death_date=death_date)
         terminated = 0
+        # What each entitlement was before the death ended it, so a correction can restore it exactly.
+        ended: list[dict[str, Any]] = []
         for ent in (
             Entitlement.objects.select_for_update()
             .filter(person=locked)
@@ -1364,6 +1366,15 @@ def _death_apply(*, person: Person, death_date: dt.date, actor, source: str) -> 
             end = max(ent.from_period, min(ent.to_period or death_period, death_period))
             Entitlement.objects.filter(pk=ent.pk).update(
                 state=Entitlement.State.TERMINATED, reason=Entitlement.Reason.DEATH, to_period=end
+            )
+            ended.append(
+                {
+                    "id": ent.pk,
+                    "state": ent.state,
+                    "reason": ent.reason,
+                    "to_period": ent.to_period,
+                    "suspended_from": ent.suspended_from,
+                }
             )
             terminated += 1
         later = _after_death(PaymentLine.objects.filter(person=locked))
@@ -1383,7 +1394,13 @@ def _death_apply(*, person: Person, death_date: dt.date, actor, source: str) -> 
             action=core_actions.PERSON_DEATH,
             obj=locked,
             old={"death_date": locked.death_date},
-            new={"death_date": death_date, "terminated": terminated, "held": held, "overpayments": overpaid},
+            new={
+                "death_date": death_date,
+                "terminated": terminated,
+                "held": held,
+                "overpayments": overpaid,
+                "ended": ended,
+            },
             reason=source,
         )
     person.death_date = death_date

@@ -161,3 +161,32 @@ def test_a_supervisor_corrects_through_the_death_page(client, pay, world):
     assert "已更正" in response.content.decode()
     world.person_a.refresh_from_db()
     assert world.person_a.death_date is None
+
+
+def test_a_suspended_entitlement_is_suspended_again_and_its_months_stay_unpaid(pay, world):
+    from shebao.payments.models import Entitlement
+
+    Entitlement.objects.filter(pk=pay.ent_a.pk).update(
+        state="suspended", reason="1201", suspended_from=202406
+    )
+    death_record(person=world.person_a, death_date=dt.date(2024, 5, 20), actor=world.centre_clerk)
+    filed(pay, 202406)
+
+    fixed = death_correct(person=world.person_a, death_date=None, reason="误报", actor=world.supervisor)
+
+    pay.ent_a.refresh_from_db()
+    assert (pay.ent_a.state, pay.ent_a.reason, pay.ent_a.suspended_from) == ("suspended", "1201", 202406)
+    assert fixed.back_pay_months == 0  # suspended from June: certifying later back-pays it
+
+
+def test_a_fixed_term_entitlement_gets_its_end_back(pay, world):
+    from shebao.payments.models import Entitlement
+
+    Entitlement.objects.filter(pk=pay.ent_a.pk).update(to_period=202412)
+    death_record(person=world.person_a, death_date=dt.date(2024, 5, 20), actor=world.centre_clerk)
+    filed(pay, 202406)
+
+    fixed = death_correct(person=world.person_a, death_date=None, reason="误报", actor=world.supervisor)
+
+    pay.ent_a.refresh_from_db()
+    assert (pay.ent_a.state, pay.ent_a.to_period, fixed.back_pay_months) == ("active", 202412, 1)
