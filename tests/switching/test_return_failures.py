@@ -149,3 +149,53 @@ def test_it_sends_one_case_per_switch_and_none_for_an_account_already_replaced(w
     assert switch_failures_from_returns(actor=world.centre_clerk) == 1
     assert SwitchFailure.objects.get().reason == "account_closed"
     assert switch_failures_from_returns(actor=world.centre_clerk) == 0
+
+
+def _taken_in_by_township(world: Any, change: Any) -> None:
+    """The switch came from 甲镇's walk-in intake (王小明 has a unit, but the township took him in)."""
+    from shebao.switching.models import TownshipIntake, TownshipSubmission
+
+    submission = TownshipSubmission.objects.create(
+        township=world.town_a,
+        submitted_by=world.township_clerk,
+        submitted_on=dt.date(2024, 5, 10),
+        scan_file="s.pdf",
+    )
+    TownshipIntake.objects.create(
+        township=world.town_a,
+        person=world.person_a,
+        card_no="A12345678",
+        account_no=NEW_ACCOUNT,
+        account_name=world.person_a.name,
+        fin_activated=True,
+        card_photo="c.jpg",
+        id_photo="i.jpg",
+        recorded_by=world.township_clerk,
+        recorded_on=dt.date(2024, 5, 3),
+        submission=submission,
+        change=change,
+    )
+
+
+def test_a_failed_switch_from_township_intake_goes_back_to_the_township(world: Any, client: Any) -> None:
+    payroll, change = _filed_payroll(world)
+    _taken_in_by_township(world, change)
+    _reject(world, payroll, {world.person_a: "name_mismatch"})
+    assert switch_failures_from_returns(actor=world.centre_clerk) == 1
+    failure = SwitchFailure.objects.get()
+    assert (failure.employer, failure.township) == (None, world.town_a)
+    client.force_login(world.township_clerk)
+    assert "户名不符" in client.get(reverse("switching:my_forms")).content.decode()
+    client.force_login(world.unit_clerk)
+    assert "户名不符" not in client.get(reverse("switching:my_forms")).content.decode()
+
+
+def test_a_failure_recorded_by_hand_for_a_township_intake_goes_to_the_township(world: Any) -> None:
+    from shebao.switching.services import switch_failure_report
+
+    _, change = _filed_payroll(world)
+    _taken_in_by_township(world, change)
+    failure = switch_failure_report(
+        actor=world.centre_clerk, change_id=change.pk, period=PERIOD, reason="lost"
+    )
+    assert (failure.employer, failure.township) == (None, world.town_a)
