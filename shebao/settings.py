@@ -139,6 +139,10 @@ SHEBAO_TEMP_CARD_FEE = env_yuan("SHEBAO_TEMP_CARD_FEE", "20.00")
 SHEBAO_TEMP_CARD_RECONCILE_DAY = env_int("SHEBAO_TEMP_CARD_RECONCILE_DAY", 15)
 SHEBAO_LIVENESS_VIDEO_MAX_BYTES = env_int("SHEBAO_LIVENESS_VIDEO_MAX_BYTES", 50 * 1024 * 1024)
 SHEBAO_LIVENESS_PHOTO_MAX_BYTES = env_int("SHEBAO_LIVENESS_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+# 寿县: an approved switch pays from the month after the unit submitted it (次月); 0 = the same month.
+SHEBAO_SWITCH_DELAY_MONTHS = env_int("SHEBAO_SWITCH_DELAY_MONTHS", 1)
+if not 0 <= SHEBAO_SWITCH_DELAY_MONTHS <= 12:
+    raise ImproperlyConfigured("SHEBAO_SWITCH_DELAY_MONTHS must be a number of months between 0 and 12")
 SHEBAO_MEDICAL_BALANCE_SOURCE = env_str("SHEBAO_MEDICAL_BALANCE_SOURCE", "shebao.campaigns.medical.NoMedicalSystem")
 if not 1 <= SHEBAO_TEMP_CARD_RECONCILE_DAY <= 28:
     raise ImproperlyConfigured("SHEBAO_TEMP_CARD_RECONCILE_DAY must be a day between 1 and 28")

@@ -57,8 +57,29 @@ def switch_effective_period(*, submitted_on: dt.date, approved_on: dt.date) -> i
     The delay is `SHEBAO_SWITCH_DELAY_MONTHS` (default 1). A change approved late never reaches back into a
     period that had already begun when it was approved.
     """
-    delay = int(getattr(settings, "SHEBAO_SWITCH_DELAY_MONTHS", 1))
+    delay = settings.SHEBAO_SWITCH_DELAY_MONTHS
     return max(next_period(period_of(submitted_on), delay), period_of(approved_on))
+
+
+def first_unfiled_period(*, person_id: int, period: int) -> int:
+    """`period`, or the first month after it whose payroll holding the person has not been filed to the bank
+    yet: a month already filed was paid into the old account, and the account history must say so. An
+    approved payroll counts as filed: its lines' accounts are frozen at approval."""
+    from shebao.payments.models import PaymentLine, Payroll
+
+    filed = set(
+        PaymentLine.objects.filter(
+            person_id=person_id,
+            payroll__kind=Payroll.Kind.NORMAL,
+            payroll__state__in=[Payroll.State.APPROVED, Payroll.State.FILED, Payroll.State.RECONCILED],
+            payroll__period__gte=period,
+        )
+        .values_list("payroll__period", flat=True)
+        .distinct()
+    )
+    while period in filed:
+        period = next_period(period)
+    return period
 
 
 FALLBACK_MONTHS = 6  # 寿县: "原领取养老金的存折（卡）需保留6个月"
@@ -381,6 +402,15 @@ def _is_form_clerk(user: Any, form: VerificationForm) -> bool:
     return bool(user.role == "township_clerk" and user.township_id == form.township_id)
 
 
+def _sent_back_deadline(form: VerificationForm) -> dict[str, dt.date]:
+    """A form sent back after its deadline would be overdue the moment the unit sees it: it gets a new one,
+    by the 15th of the month after it was sent back."""
+    today = timezone.localdate()
+    if form.deadline is not None and form.deadline >= today:
+        return {}
+    return {"deadline": form_deadline(today)}
+
+
 def form_check(*, form: VerificationForm, actor: Any, accept: bool, note: str = "") -> VerificationForm:
     """A centre clerk reviews (审核) a returned form with its stamped scan. Accepting prepares its submitted
     changes under the clerk's own name, for a supervisor to approve; sending it back rejects them and the
@@ -400,7 +430,12 @@ def form_check(*, form: VerificationForm, actor: Any, accept: bool, note: str = 
             **(
                 {"checked_by": actor, "checked_at": now, "review_note": note[:200]}
                 if accept
-                else {"reviewed_by": actor, "reviewed_at": now, "review_note": note[:200]}
+                else {
+                    "reviewed_by": actor,
+                    "reviewed_at": now,
+                    "review_note": note[:200],
+                    **_sent_back_deadline(form),
+                }
             ),
         )
         submitted = AccountChange.objects.filter(form=form, state=AccountChange.State.SUBMITTED)
@@ -457,6 +492,7 @@ def form_review(*, form: VerificationForm, actor: Any, approve: bool, note: str 
             reviewed_by=actor,
             reviewed_at=timezone.now(),
             review_note=note[:200],
+            **({} if approve else _sent_back_deadline(form)),
         )
         for change_id in AccountChange.objects.filter(
             form=form, state=AccountChange.State.PREPARED
@@ -597,7 +633,10 @@ def account_change_approve(*, change_id: int, actor: Any, today: dt.date | None 
             raise StateError(
                 f"{change.person.name} 本人已申请维持原账户，不能切换；如本人改变意愿请先登记申请"
             )
-        valid_from = switch_effective_period(submitted_on=change.submitted_on, approved_on=today)
+        valid_from = first_unfiled_period(
+            person_id=change.person_id,
+            period=switch_effective_period(submitted_on=change.submitted_on, approved_on=today),
+        )
         _transition(
             AccountChange,
             change.pk,

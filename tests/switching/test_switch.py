@@ -278,3 +278,20 @@ def test_it_shows_the_queue_to_supervisors_and_prints_the_notice(world: Any, cli
     notice = client.get(reverse("switching:change_notice", args=[change.pk])).content.decode()
     assert "保留6个月" in notice and world.person_a.name in notice
     assert f"{change.valid_from // 100}年" in notice
+
+
+def test_a_form_sent_back_after_its_deadline_gets_a_new_one(world: Any, client: Any) -> None:
+    from shebao.switching.services import form_deadline
+
+    form, _ = returned_form(world, client, check=False)
+    kept = form.deadline
+    assert kept is not None and kept >= timezone.localdate()
+    form = form_check(form=form, actor=world.centre_clerk, accept=False, note="缺盖章")
+    assert form.deadline == kept  # sent back in time: the unit keeps its deadline
+
+    VerificationForm.objects.filter(pk=form.pk).update(
+        state=VerificationForm.State.CHECKED, deadline=dt.date(2020, 1, 15)
+    )
+    form.refresh_from_db()
+    form = form_review(form=form, actor=world.supervisor, approve=False, note="扫描件不清晰")
+    assert (form.state, form.deadline) == ("rejected", form_deadline(timezone.localdate()))
