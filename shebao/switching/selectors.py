@@ -165,7 +165,9 @@ def progress_by_org(user: Any, *, period: int, today: Any) -> list[dict[str, Any
     from shebao.switching.rollout import rules_in_force
 
     rules = list(RolloutRule.objects.all())
-    exempt = [c for c in {r.category for r in rules} if (r := rules_in_force(rules, c, period)) and r.exempt]
+    exempt = [
+        c for c in {x.category for x in rules} if (rule := rules_in_force(rules, c, period)) and rule.exempt
+    ]
     people = (
         persons_visible_to(user)
         .filter(death_date__isnull=True, pk__in=PersonCategory.objects.values("person_id"))
