@@ -409,6 +409,7 @@ _ONLINE_FIELDS = ("result", "remark", "bank_name", "account_no", "account_name")
 def _already_applied(form: VerificationForm, checksum: str) -> bool:
     return form.return_checksum == checksum and form.state in (
         VerificationForm.State.RETURNED,
+        VerificationForm.State.CHECKED,
         VerificationForm.State.APPROVED,
     )
 

@@ -86,6 +86,12 @@ def test_it_changes_nothing_when_the_same_file_comes_again(
     assert AuditLog.objects.filter(action="switching.form_return").count() == 1
     page = client.get(response.url).content.decode()
     assert "该文件已报送过，未做任何改动" in page
+    # once the centre clerk has checked it, the same file is still nothing new
+    form_check(form=form, actor=world.centre_clerk, accept=True)
+    client.force_login(world.unit_clerk)
+    response = upload(client, form, content)
+    assert "该文件已报送过，未做任何改动" in client.get(response.url).content.decode()
+    assert list(AccountChange.objects.values_list("state", flat=True)) == ["prepared"]
 
 
 def test_it_names_every_bad_cell_and_applies_nothing(world: Any, client: Any, unit_a: dict[str, Any]) -> None:
