@@ -770,15 +770,22 @@ def switch_failure_report(
 def switch_failure_resubmit(
     *, actor: Any, failure_id: int, account_no: str, account_name: str, bank_name: str = "", note: str = ""
 ) -> AccountChange:
-    """The unit (township) fixed the case: the corrected account goes through approval again."""
+    """The unit (township) fixed the case: the corrected account waits for a centre clerk
+    (account_change_check), then a supervisor, like any answer of a unit."""
     failure = SwitchFailure.objects.select_related("person").filter(pk=failure_id).first()
     if failure is None or not _is_failure_clerk(actor, failure):
         raise PermissionDenied("只能处理本单位（本乡镇）的发放失败人员")
     from shebao.core.values.bank import parse_bank_account
+    from shebao.core.values.names import names_equal
 
     number = parse_bank_account(account_no).value
     if not account_name.strip():
         raise ValidationError("请填写账户户名", field="account_name")
+    if not names_equal(account_name, failure.person.name):
+        raise ValidationError(
+            f"户名“{account_name.strip()}”与姓名“{failure.person.name}”不一致，银行将拒绝发放",
+            field="account_name",
+        )
     with transaction.atomic():
         if AccountChange.objects.filter(
             person_id=failure.person_id, state__in=AccountChange.OPEN_STATES

@@ -9,10 +9,15 @@ from django.urls import reverse
 
 from shebao.accounts.roles import Role
 from shebao.audit.models import AuditLog
-from shebao.core.errors import StateError
+from shebao.core.errors import StateError, ValidationError
 from shebao.people.models import PaymentAccount
 from shebao.switching.models import AccountChange, SwitchFailure
-from shebao.switching.services import account_change_approve, account_change_prepare, switch_failure_report
+from shebao.switching.services import (
+    account_change_approve,
+    account_change_prepare,
+    switch_failure_report,
+    switch_failure_resubmit,
+)
 from tests.factories import UserFactory
 from tests.switching.factories import NEW_ACCOUNT, beneficiary
 
@@ -55,6 +60,10 @@ def test_it_sends_a_failed_switch_back_to_the_unit_and_through_approval_again(
     assert AuditLog.objects.filter(action="scope.denied", actor=clerk_b).exists()
 
     client.force_login(world.unit_clerk)
+    with pytest.raises(ValidationError, match="不一致"):  # the bank refused the name: it must be the person's
+        switch_failure_resubmit(
+            actor=world.unit_clerk, failure_id=failure.pk, account_no=FIXED_ACCOUNT, account_name="王晓明"
+        )
     client.post(
         reverse("switching:failure_resubmit", args=[failure.pk]),
         {"account_no": FIXED_ACCOUNT, "account_name": world.person_a.name, "note": "已更正户名"},
