@@ -229,7 +229,7 @@ def progress_by_org(user: Any, *, period: int, today: Any) -> list[dict[str, Any
 
     approved = AccountChange.objects.filter(
         state=AccountChange.State.APPROVED, person__in=persons_visible_to(user).values("pk")
-    )
+    ).filter(fixes_failure__isnull=True)  # a failed switch fixed again is still one person switched
     took = TownshipIntake.objects.filter(change__isnull=False)
     # Each switch counts for whoever brought it: the form's unit or township, the township that took it
     # in, else (the automatic rollout, a clerk by hand) the person's unit or, without one, township.

@@ -121,3 +121,21 @@ def test_it_counts_every_switch_for_whoever_brought_it(world: Any, client: Any) 
     today = timezone.localdate()
     rows = {r["name"]: r for r in progress_by_org(world.centre_clerk, period=period_of(today), today=today)}
     assert (rows["甲单位"]["switched"], rows["乙单位"]["switched"], rows["甲镇"]["switched"]) == (1, 1, 1)
+
+    # 王小明's card account failed; his unit sent a fixed account, approved: still one person switched
+    from shebao.switching.services import switch_failure_report, switch_failure_resubmit
+
+    first = AccountChange.objects.get(person=data["a"], state="approved")
+    failure = switch_failure_report(
+        actor=world.centre_clerk, change_id=first.pk, period=period_of(today), reason="lost"
+    )
+    fixed = switch_failure_resubmit(
+        actor=world.unit_clerk,
+        failure_id=failure.pk,
+        account_no="6217000000000000013",
+        account_name=data["a"].name,
+    )
+    account_change_check(change_id=fixed.pk, actor=world.centre_clerk, accept=True)
+    account_change_approve(change_id=fixed.pk, actor=world.supervisor)
+    rows = {r["name"]: r for r in progress_by_org(world.centre_clerk, period=period_of(today), today=today)}
+    assert rows["甲单位"]["switched"] == 1
