@@ -26,6 +26,7 @@ from shebao.core.values.ssn import parse_ssn
 from shebao.payments import actions
 from shebao.payments.models import (
     ENTITLEMENT_IMPORT_TRANSITIONS,
+    BackPay,
     BenefitType,
     Entitlement,
     EntitlementAmount,
@@ -305,6 +306,38 @@ def entitlement_import_decide(
     return result
 
 
+def _arrears_for(changes: list[tuple[Entitlement, Row]], *, actor) -> int:  # type: ignore[no-untyped-def]
+    """Changes backdated into months already paid owe the difference (补差): one BackPay each. The
+    last payroll run is looked up once per benefit type and region, not per row."""
+    from shebao.payments.services import _last_payroll_run
+    from shebao.people.models import Person
+
+    regions: dict[int, int] = {}
+    ids = [e.person_id for e, _ in changes]
+    for i in range(0, len(ids), CHUNK):
+        regions.update(Person.objects.filter(pk__in=ids[i : i + CHUNK]).values_list("pk", "region_id"))
+    last_run: dict[tuple[int, int], int] = {}
+    rows = []
+    for ent, r in changes:
+        key = (ent.benefit_type_id, regions[ent.person_id])
+        if key not in last_run:
+            probe = Entitlement(benefit_type_id=ent.benefit_type_id, person=Person(region_id=key[1]))
+            last_run[key] = _last_payroll_run(probe)
+        last = last_run[key] if ent.to_period is None else min(last_run[key], ent.to_period)
+        if last >= r.from_period:
+            rows.append(
+                BackPay(
+                    entitlement=ent,
+                    from_period=r.from_period,
+                    to_period=last,
+                    reason=f"待遇金额自{r.from_period}起调整（批量导入），补发已发放月份的差额",
+                    created_by=actor,
+                )
+            )
+    BackPay.objects.bulk_create(rows, batch_size=CHUNK)
+    return len(rows)
+
+
 def _apply(creates, changes, persons, *, file_name: str, maker, actor) -> None:  # type: ignore[no-untyped-def]
     new = Entitlement.objects.bulk_create(
         [
@@ -332,6 +365,7 @@ def _apply(creates, changes, persons, *, file_name: str, maker, actor) -> None: 
         for e, r in changes
     ]
     EntitlementAmount.objects.bulk_create(amounts, batch_size=CHUNK)
+    _arrears_for(changes, actor=actor)
     audit_record_many(
         actor=actor,
         action=actions.ENTITLEMENT_IMPORT,

@@ -259,6 +259,8 @@ class PaymentLine(models.Model):
         NORMAL = "normal", "正常发放"
         BACK_PAY = "back_pay", "补发"
         REPAYMENT = "repayment", "二次支付"
+        # The difference for a month already paid at an older amount (a backdated raise): 补差.
+        ARREARS = "arrears", "补差"
 
     class State(models.TextChoices):
         PENDING = "pending", "待发放"
@@ -524,8 +526,10 @@ class Certification(models.Model):
 
 
 class BackPay(models.Model):
-    """Months owed after a suspension ends (certified late): paid in the next payroll of the benefit type
-    as separate back-pay lines, one per month not yet paid."""
+    """Months owed again: after a suspension ends (certified late), after a death recorded by mistake is
+    corrected, or after an amount change backdated into months already paid. Settled in the next
+    payroll of the benefit type as separate lines: a back-pay line for a month not paid at all, an
+    arrears line (补差) with the difference for a month paid at less than is owed now."""
 
     entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="back_pays")
     from_period = models.PositiveIntegerField("补发起始期")

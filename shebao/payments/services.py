@@ -184,6 +184,9 @@ def entitlement_amount_change(
         row = EntitlementAmount.objects.create(
             entitlement=locked, amount=value, valid_from=valid_from, note=note, created_by=actor
         )
+        from shebao.payments.arrears import arrears_open
+
+        arrears_open(entitlement=locked, valid_from=valid_from, actor=actor)
         audit_record(
             actor=actor,
             action=actions.ENTITLEMENT_AMOUNT,
@@ -263,6 +266,28 @@ def _delete_draft_lines(payroll: Payroll) -> int:
         return cursor.rowcount
 
 
+def _before_card_period(payroll: Payroll) -> bool:
+    start = (
+        BenefitType.objects.filter(pk=payroll.benefit_type_id)
+        .values_list("card_from_period", flat=True)
+        .first()
+    )
+    return start is not None and payroll.period < start
+
+
+def _account_paying(person_id: int, payroll: Payroll) -> PaymentAccount | None:
+    """The account a line of this payroll goes to: the one effective for the period, or before the
+    benefit type's card rollout period the latest one that is not the card."""
+    if not _before_card_period(payroll):
+        return account_effective(person_id, payroll.period)
+    return (
+        PaymentAccount.objects.filter(person_id=person_id, valid_from__lte=payroll.period)
+        .exclude(kind=PaymentAccount.Kind.CARD)
+        .order_by("-valid_from", "-id")
+        .first()
+    )
+
+
 def _insert_lines(payroll: Payroll) -> int:
     """One INSERT … SELECT: entitlements owed for the period × their amount for the period × the account
     for the period. A terminated entitlement is still owed up to its to_period (a death in June pays June);
@@ -276,6 +301,10 @@ def _insert_lines(payroll: Payroll) -> int:
     period = payroll.period
     first_day = period_first_day(period)
     region_marks = ", ".join(["%s"] * len(regions))
+    # A benefit type whose card rollout starts later is paid to the latest account that is not the card
+    # (the rollout policy); the SQL text only changes for such a payroll, so the plan stays the same.
+    before_card = _before_card_period(payroll)
+    not_card = " AND x.kind <> %s" if before_card else ""
     sql = f"""
         INSERT INTO {L} (payroll_id, person_id, benefit_type_id, period, amount, kind, account_id, bank_id,
                          account_no, account_name, state, hold_code, hold_reason, failure_code, failure_text,
@@ -290,7 +319,7 @@ def _insert_lines(payroll: Payroll) -> int:
             ORDER BY a2.valid_from DESC, a2.id DESC LIMIT 1)
         LEFT JOIN {PA} pa ON pa.id = (
             SELECT x.id FROM {PA} x
-            WHERE x.person_id = e.person_id AND x.valid_from <= %s
+            WHERE x.person_id = e.person_id AND x.valid_from <= %s{not_card}
             ORDER BY x.valid_from DESC, x.id DESC LIMIT 1)
         WHERE e.benefit_type_id = %s
           AND e.from_period <= %s
@@ -313,6 +342,7 @@ def _insert_lines(payroll: Payroll) -> int:
         LS.PENDING,
         period,
         period,
+        *([PaymentAccount.Kind.CARD] if before_card else []),
         payroll.benefit_type_id,
         period,
         Entitlement.State.ACTIVE,
@@ -413,28 +443,36 @@ def _insert_back_pay(payroll: Payroll) -> int:
         if person.death_date is not None:
             last = min(last, period_of(person.death_date))
         months = set(period_range(bp.from_period, last))
-        months -= set(
-            PaymentLine.objects.filter(
-                person=person,
-                benefit_type_id=payroll.benefit_type_id,
-                period__in=months,
-                kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY],
-            ).values_list("period", flat=True)
-        )
+        # What the lines of each month already pay (a failed or held one is paid again at its amount).
+        paid: dict[int, Decimal] = defaultdict(Decimal)
+        for month, amount in PaymentLine.objects.filter(
+            person=person,
+            benefit_type_id=payroll.benefit_type_id,
+            period__in=months,
+            kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY, PaymentLine.Kind.ARREARS],
+        ).values_list("period", "amount"):
+            paid[month] += amount
         history = list(ent.amounts.order_by("valid_from", "id").values_list("valid_from", "amount"))
-        account = account_effective(person.pk, payroll.period)
+        account = _account_paying(person.pk, payroll)
         for month in sorted(months):
             owed = [amount for valid_from, amount in history if valid_from <= month]
             if not owed:
                 continue
+            # A month not paid at all is back-paid whole; one paid at less than is owed now (a backdated
+            # raise) gets the difference as a separate arrears line (补差).
+            kind, due = PaymentLine.Kind.BACK_PAY, owed[-1]
+            if month in paid:
+                kind, due = PaymentLine.Kind.ARREARS, owed[-1] - paid[month]
+                if due <= 0:
+                    continue
             lines.append(
                 PaymentLine(
                     payroll=payroll,
                     person=person,
                     benefit_type_id=payroll.benefit_type_id,
                     period=month,
-                    amount=owed[-1],
-                    kind=PaymentLine.Kind.BACK_PAY,
+                    amount=due,
+                    kind=kind,
                     account=account,
                     bank_id=account.bank_id if account else None,
                     account_no=account.account_no if account else "",
