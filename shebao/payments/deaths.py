@@ -29,9 +29,9 @@ from shebao.people.importers import (
     Problem,
     cell_text,
     clean_identifier_cell,
+    data_rows,
     file_sha256,
     parse_day,
-    read_rows,
 )
 from shebao.people.models import ImportBatch
 from shebao.people.selectors import persons_visible_to
@@ -67,24 +67,9 @@ class _Death:
 def _parse(path: Path, today: dt.date) -> tuple[list[_Death], list[Problem], int]:
     rows: list[_Death] = []
     problems: list[Problem] = []
-    header: dict[str, int] | None = None
     count = 0
-    for number, cells in read_rows(path):
-        texts = [cell_text(c) for c in cells]
-        if header is None:
-            header = {t: i for i, t in enumerate(texts) if t}
-            missing = [h for h in REQUIRED if h not in header]
-            if missing:
-                return [], [Problem(None, "", "", f"表头缺少列：{'、'.join(missing)}")], 0
-            continue
-        if not any(texts):
-            continue
+    for number, cell in data_rows(path, REQUIRED):
         count += 1
-
-        def cell(name: str, cells: list = cells, header: dict[str, int] = header) -> object:  # type: ignore[type-arg]
-            i = header.get(name)
-            return cells[i] if i is not None and i < len(cells) else ""
-
         bad = len(problems)
         ssn = ""
         try:

@@ -39,9 +39,9 @@ from shebao.people.importers import (
     Problem,
     cell_text,
     clean_identifier_cell,
+    data_rows,
     file_sha256,
     parse_day,
-    read_rows,
 )
 from shebao.people.models import ImportBatch
 from shebao.people.selectors import persons_visible_to
@@ -76,25 +76,10 @@ def _parse(path: Path) -> tuple[list[Row], list[Problem], int]:
     types = {t.code: t for t in BenefitType.objects.all()}
     rows: list[Row] = []
     problems: list[Problem] = []
-    header: dict[str, int] | None = None
     count = 0
     seen: dict[tuple[str, str], int] = {}
-    for number, cells in read_rows(path):
-        texts = [cell_text(c) for c in cells]
-        if header is None:
-            header = {t: i for i, t in enumerate(texts) if t}
-            missing = [h for h in REQUIRED if h not in header]
-            if missing:
-                return [], [Problem(None, "", "", f"表头缺少列：{'、'.join(missing)}")], 0
-            continue
-        if not any(texts):
-            continue
+    for number, cell in data_rows(path, REQUIRED):
         count += 1
-
-        def cell(name: str, cells: list = cells, header: dict[str, int] = header) -> object:  # type: ignore[type-arg]
-            i = header.get(name)
-            return cells[i] if i is not None and i < len(cells) else ""
-
         bad = len(problems)
         try:
             ssn = parse_ssn(clean_identifier_cell(cell(SSN))).value
@@ -407,24 +392,9 @@ class _Seen:
 def _parse_seen(path: Path, *, today: dt.date, earliest: dt.date) -> tuple[list[_Seen], list[Problem], int]:
     rows: list[_Seen] = []
     problems: list[Problem] = []
-    header: dict[str, int] | None = None
     count = 0
-    for number, cells in read_rows(path):
-        texts = [cell_text(c) for c in cells]
-        if header is None:
-            header = {t: i for i, t in enumerate(texts) if t}
-            missing = [h for h in CERT_REQUIRED if h not in header]
-            if missing:
-                return [], [Problem(None, "", "", f"表头缺少列：{'、'.join(missing)}")], 0
-            continue
-        if not any(texts):
-            continue
+    for number, cell in data_rows(path, CERT_REQUIRED):
         count += 1
-
-        def cell(name: str, cells: list = cells, header: dict[str, int] = header) -> object:  # type: ignore[type-arg]
-            i = header.get(name)
-            return cells[i] if i is not None and i < len(cells) else ""
-
         bad = len(problems)
         try:
             ssn = parse_ssn(clean_identifier_cell(cell(SSN))).value

@@ -7,6 +7,7 @@ again after a crash either finds the step done or does it.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,70 +93,61 @@ def payroll_file_job(progress: Progress) -> dict[str, Any]:
     return {"payroll_id": payroll.pk, "files": [f.batch_no for f in files], **_payroll_url(payroll)}
 
 
-@job_handler(ENTITLEMENT_IMPORT)
-def entitlement_import_job(progress: Progress) -> dict[str, Any]:
-    """Import a large entitlement file kept under MEDIA_ROOT; all or nothing, the same file twice changes nothing."""
-    from shebao.payments.importers import entitlement_import
+def _import_file(progress: Progress, call: Any, back: str) -> Any:
+    """Run one all-or-nothing file import on the upload kept under MEDIA_ROOT. A refused file fails
+    the job with every problem (by row and column) in its result and a link back to `back`."""
     from shebao.people.importers import ImportRejected
 
     job = progress.job
     source = Path(settings.MEDIA_ROOT) / job.input_file
-    url = {"url": reverse("payments:entitlements"), "url_label": "返回待遇资格"}
     progress.set_total(1)
     try:
-        result = entitlement_import(
-            path=source, file_name=job.params.get("file_name", source.name), actor=job.created_by
-        )
+        result = call(path=source, file_name=job.params.get("file_name", source.name), actor=job.created_by)
     except ImportRejected as exc:
+        problems = [
+            [p.row, p.column, (f"“{p.value}”：" if p.value else "") + p.message]
+            for p in exc.problems[:PROBLEMS_LISTED]
+        ]
         Job.objects.filter(pk=job.pk).update(
-            result={"problem_count": exc.total, "problems": _problem_rows(exc), **url}
+            result={"problem_count": exc.total, "problems": problems, "url": reverse(back)}
         )
         raise
     progress.advance(1, force=True)
+    return result
+
+
+DUPLICATE = "该文件已导入过，本次未做任何更改"
+
+
+@job_handler(ENTITLEMENT_IMPORT)
+def entitlement_import_job(progress: Progress) -> dict[str, Any]:
+    """A large entitlement file: checked and kept for a supervisor's approval; the same file twice changes nothing."""
+    from shebao.payments.importers import entitlement_import
+
+    result = _import_file(progress, entitlement_import, "payments:entitlements")
     progress.job.message = (
-        "该文件已导入过，本次未做任何更改"
+        DUPLICATE
         if result.duplicate
         else f"文件检查无误，待复核：拟新增{result.created}项，调整金额{result.changed}项，"
         f"未变{result.unchanged}项；复核通过后生效"
     )
+    url = {"url": reverse("payments:entitlements"), "url_label": "返回待遇资格"}
     return {"duplicate": result.duplicate, "created": result.created, "changed": result.changed, **url}
-
-
-def _problem_rows(exc: Any) -> list[list[Any]]:
-    return [
-        [p.row, p.column, (f"“{p.value}”：" if p.value else "") + p.message]
-        for p in exc.problems[:PROBLEMS_LISTED]
-    ]
 
 
 @job_handler(CERTIFICATION_IMPORT)
 def certification_import_job(progress: Progress) -> dict[str, Any]:
     """Passive certification from a large file of people another source saw alive; all rows or none."""
     from shebao.payments.importers import certification_import
-    from shebao.people.importers import ImportRejected
 
-    job = progress.job
-    source = Path(settings.MEDIA_ROOT) / job.input_file
-    url = {"url": reverse("payments:certification"), "url_label": "返回待遇资格认证"}
-    progress.set_total(1)
-    try:
-        result = certification_import(
-            path=source,
-            file_name=job.params.get("file_name", source.name),
-            source=job.params.get("source", ""),
-            actor=job.created_by,
-        )
-    except ImportRejected as exc:
-        Job.objects.filter(pk=job.pk).update(
-            result={"problem_count": exc.total, "problems": _problem_rows(exc), **url}
-        )
-        raise
-    progress.advance(1, force=True)
+    source = progress.params.get("source", "")
+    result = _import_file(progress, partial(certification_import, source=source), "payments:certification")
     progress.job.message = (
-        "该文件已导入过，本次未做任何更改"
+        DUPLICATE
         if result.duplicate
         else f"数据比对认证导入完成：共{result.rows}行，认证{result.certified}人，恢复发放{result.resumed}项待遇"
     )
+    url = {"url": reverse("payments:certification"), "url_label": "返回待遇资格认证"}
     return {"duplicate": result.duplicate, "certified": result.certified, "resumed": result.resumed, **url}
 
 
@@ -163,30 +155,11 @@ def certification_import_job(progress: Progress) -> dict[str, Any]:
 def death_import_job(progress: Progress) -> dict[str, Any]:
     """Deaths from a large file; all rows or none, the same file twice changes nothing."""
     from shebao.payments.deaths import death_import
-    from shebao.people.importers import ImportRejected
 
-    job = progress.job
-    source = Path(settings.MEDIA_ROOT) / job.input_file
-    progress.set_total(1)
-    try:
-        result = death_import(
-            path=source,
-            file_name=job.params.get("file_name", source.name),
-            source=job.params.get("source", ""),
-            actor=job.created_by,
-        )
-    except ImportRejected as exc:
-        Job.objects.filter(pk=job.pk).update(
-            result={
-                "problem_count": exc.total,
-                "problems": _problem_rows(exc),
-                "url": reverse("payments:death_record"),
-            }
-        )
-        raise
-    progress.advance(1, force=True)
+    source = progress.params.get("source", "")
+    result = _import_file(progress, partial(death_import, source=source), "payments:death_record")
     progress.job.message = (
-        "该文件已导入过，本次未做任何更改"
+        DUPLICATE
         if result.duplicate
         else f"登记死亡{result.recorded}人（已登记过的{result.unchanged}人未变），终止待遇{result.terminated}项，"
         f"暂缓{result.held}笔，发现多发{result.overpayments}笔；请告知家属申领丧葬补助金和抚恤金"

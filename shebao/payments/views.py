@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
@@ -379,8 +381,6 @@ def failures_export_view(request: HttpRequest) -> HttpResponseBase:
 @requires("death.record")
 def death_import_view(request: HttpRequest) -> HttpResponseBase:
     """Deaths reported in a file (civil affairs, police, units, relatives): all rows or none."""
-    import tempfile
-    from pathlib import Path
 
     from shebao.payments.deaths import death_import
     from shebao.payments.forms import DeathImportForm
@@ -399,11 +399,7 @@ def death_import_view(request: HttpRequest) -> HttpResponseBase:
             title=f"死亡信息导入：{upload.name}",
             params={"source": form.cleaned_data["source"]},
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()[:8]}"
-        with path.open("wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
+    with _upload_on_disk(upload) as path:
         try:
             result = death_import(
                 path=path, file_name=upload.name, source=form.cleaned_data["source"], actor=request.user
@@ -778,6 +774,32 @@ def _certification_page(request: HttpRequest, form, **extra) -> HttpResponse:  #
     )
 
 
+def _suffix(upload) -> str:  # type: ignore[no-untyped-def]
+    """The upload's extension, which tells the readers its format (xlsx, xls, ods, csv)."""
+    from pathlib import Path
+
+    return Path(upload.name).suffix.lower()[:8]
+
+
+def _write_upload(upload, target) -> None:  # type: ignore[no-untyped-def]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+
+
+@contextmanager
+def _upload_on_disk(upload):  # type: ignore[no-untyped-def]
+    """The uploaded file in a temporary directory (the readers take a path), removed afterwards."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{_suffix(upload)}"
+        _write_upload(upload, path)
+        yield path
+
+
 def _import_job(
     request: HttpRequest, upload, *, kind: str, title: str, params: dict | None = None
 ) -> HttpResponse:  # type: ignore[no-untyped-def]
@@ -787,12 +809,8 @@ def _import_job(
 
     from django.conf import settings
 
-    relative = f"imports/{uuid.uuid4().hex}{Path(upload.name).suffix.lower()[:8]}"
-    target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as fh:
-        for chunk in upload.chunks():
-            fh.write(chunk)
+    relative = f"imports/{uuid.uuid4().hex}{_suffix(upload)}"
+    _write_upload(upload, Path(settings.MEDIA_ROOT) / relative)
     job = job_start(
         kind=kind,
         actor=request.user,
@@ -808,8 +826,6 @@ def _import_job(
 @requires("certification.import")
 def certification_import_view(request: HttpRequest) -> HttpResponse:
     """Passive certification: a file of people another data source saw alive (all rows or none)."""
-    import tempfile
-    from pathlib import Path
 
     from shebao.payments.forms import CertificationForm, CertificationImportForm
     from shebao.payments.importers import certification_import
@@ -820,7 +836,6 @@ def certification_import_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, "请选择要导入的文件并填写数据来源")
         return redirect("payments:certification")
     upload = form.cleaned_data["file"]
-    suffix = Path(upload.name).suffix.lower()[:8]
     if upload.size > IMPORT_INLINE_BYTES:
         return _import_job(
             request,
@@ -829,11 +844,7 @@ def certification_import_view(request: HttpRequest) -> HttpResponse:
             title=f"数据比对认证导入：{upload.name}",
             params={"source": form.cleaned_data["source"]},
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        with path.open("wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
+    with _upload_on_disk(upload) as path:
         try:
             result = certification_import(
                 path=path, file_name=upload.name, source=form.cleaned_data["source"], actor=request.user
@@ -905,8 +916,6 @@ def entitlement_list_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires("entitlement.edit")
 def entitlement_import_view(request: HttpRequest) -> HttpResponse:
-    import tempfile
-    from pathlib import Path
 
     from shebao.payments.forms import EntitlementImportForm
     from shebao.payments.importers import entitlement_import
@@ -917,16 +926,11 @@ def entitlement_import_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, "请选择要导入的文件")
         return redirect("payments:entitlements")
     upload = form.cleaned_data["file"]
-    suffix = Path(upload.name).suffix.lower()[:8]
     if upload.size > IMPORT_INLINE_BYTES:
         return _import_job(
             request, upload, kind=jobs.ENTITLEMENT_IMPORT, title=f"导入待遇资格：{upload.name}"
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        with path.open("wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
+    with _upload_on_disk(upload) as path:
         try:
             result = entitlement_import(path=path, file_name=upload.name, actor=request.user)
         except ImportRejected as exc:

@@ -250,6 +250,30 @@ def read_rows(path: Path) -> RowIter:
     raise FileUnreadable(f"不支持的文件类型“{suffix or '无扩展名'}”，请上传 .xlsx、.xls、.ods 或 .csv 文件")
 
 
+def data_rows(path: Path, required: Iterable[str]) -> Iterator[tuple[int, Callable[[str], object]]]:
+    """The rows under the header line, blank ones skipped, as (row number, cell getter by column name).
+
+    A column the file lacks reads as "". A header without one of the `required` columns refuses the
+    whole file (ImportRejected) before any row is read."""
+    header: dict[str, int] | None = None
+    for number, cells in read_rows(path):
+        texts = [cell_text(c) for c in cells]
+        if header is None:
+            header = {t: i for i, t in enumerate(texts) if t}
+            missing = [h for h in required if h not in header]
+            if missing:
+                raise ImportRejected([Problem(None, "", "", f"表头缺少列：{'、'.join(missing)}")])
+            continue
+        if not any(texts):
+            continue
+
+        def cell(name: str, cells: list = cells, header: dict[str, int] = header) -> object:  # type: ignore[type-arg]
+            i = header.get(name)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        yield number, cell
+
+
 def count_data_lines(path: Path) -> int:
     """A quick estimate of the number of rows, for the progress bar before pass 1 has counted them."""
     if path.suffix.lower() == ".csv":

@@ -63,7 +63,7 @@ def xlsx_return(
             code, text, result = "00", "成功", "0"
             ok_n, ok_amt = ok_n + 1, ok_amt + Decimal(amount)
         seq: Any = line.seq if numbers else str(line.seq)
-        shown: Any = float(amount) if numbers else f"{Decimal(amount):.2f}"
+        shown: Any = Decimal(amount) if numbers else f"{Decimal(amount):.2f}"  # a number cell as a bank types it
         details.append(
             [
                 seq,
