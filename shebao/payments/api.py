@@ -87,11 +87,11 @@ def _result(line: PaymentLine) -> str:
         return f"发放失败：{line.get_failure_code_display()}"
     if line.state == PaymentLine.State.HELD:
         return "暂缓发放"
-    return "银行处理中" if line.bank_file_id else "待发放"
+    return "银行处理中" if line.sent_file else "待发放"
 
 
 def _line_out(line: PaymentLine, *, full: bool) -> dict[str, Any]:
-    bank_file = line.bank_file
+    bank_file = line.sent_file
     return {
         "id": line.pk,
         "period": line.period,

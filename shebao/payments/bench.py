@@ -524,6 +524,7 @@ def _worker(options: Options) -> None:
         bare, cpu["bare"] = time.perf_counter() - t, time.process_time() - c
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {PaymentLine._meta.db_table} WHERE payroll_id = %s", [scratch.pk])
+    BankFile.all_objects.filter(payroll=scratch).delete()  # the drafts its lines were numbered into
     scratch.delete()
     with measured("generate") as took:
         payroll = payroll_generate(region=region, period=PERIOD, benefit_type=pension, actor=clerk)

@@ -45,6 +45,9 @@ class PayrollLineExporter(ListExporter):
         ssn, account = _masks(self.user)
         states, kinds = dict(PaymentLine.State.choices), dict(PaymentLine.Kind.choices)
         failures = dict(FailureReason.choices)
+        # Lines are numbered into their bank's file from generation, but the number is final only once
+        # the payroll is filed (held lines leave, gaps close): before that no batch or number is shown.
+        filed = self.payroll.state in (Payroll.State.FILED, Payroll.State.RECONCILED)
         qs = payroll_lines(self.payroll).values_list(
             "bank_file__batch_no",
             "seq",
@@ -83,8 +86,8 @@ class PayrollLineExporter(ListExporter):
                 else (f"{failures.get(fcode, fcode)} {ftext}".strip() if fcode else "")
             )
             yield [
-                batch or "",
-                seq,
+                (batch or "") if filed else "",
+                seq if filed else None,
                 ssn(s),
                 name,
                 str(period),

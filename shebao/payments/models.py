@@ -228,28 +228,54 @@ class FailureReason(models.TextChoices):
     OTHER = "other", "其他"
 
 
+class FiledBankFiles(models.Manager["BankFile"]):
+    """Only files that have gone out (the default: pages, downloads, return imports, reconciliation)."""
+
+    def get_queryset(self) -> models.QuerySet[BankFile]:
+        return super().get_queryset().filter(filed_at__isnull=False)
+
+
+class AllBankFiles(models.Manager["BankFile"]):
+    """Drafts included: the payments services that make and number the files."""
+
+
 class BankFile(models.Model):
-    """One disbursement file (代发文件): one per bank per payroll, rendered from the frozen lines."""
+    """One disbursement file (代发文件): one per bank per payroll, rendered from the frozen lines.
+
+    The row exists from the payroll's generation, so that the lines are numbered (``bank_file``,
+    ``seq``) by the same INSERT that makes them; until the payroll is filed it is a draft (``filed_at``
+    empty) that ``BankFile.objects`` and ``payroll.bank_files`` do not show. Filing closes the gaps that
+    held or removed lines left, renders the file and records its hash, totals and business date.
+    """
 
     payroll = models.ForeignKey(Payroll, on_delete=models.PROTECT, related_name="bank_files")
     bank = models.ForeignKey("orgs.Bank", on_delete=models.PROTECT, related_name="+", verbose_name="银行")
     layout = models.CharField("文件格式", max_length=20)
     batch_no = models.CharField("批次号", max_length=32, unique=True)
-    business_date = models.DateField("业务日期")
+    business_date = models.DateField("业务日期", null=True, blank=True)
     sha256 = models.CharField("SHA-256", max_length=64)
     control_count = models.PositiveIntegerField("总笔数")
     control_total = models.DecimalField("总金额", max_digits=14, decimal_places=2)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    filed_at = models.DateTimeField("报盘时间", null=True, blank=True)
+
+    objects = FiledBankFiles()
+    all_objects = AllBankFiles()
 
     class Meta:
         verbose_name = "代发文件"
         verbose_name_plural = "代发文件"
         ordering = ["payroll", "bank__code"]
         constraints = [models.UniqueConstraint(fields=["payroll", "bank"], name="bank_file_one_per_bank")]
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.batch_no
+
+    @property
+    def is_filed(self) -> bool:
+        return self.filed_at is not None
 
 
 class PaymentLine(models.Model):
@@ -313,6 +339,14 @@ class PaymentLine(models.Model):
         indexes = [
             models.Index(fields=["payroll", "bank", "state"], name="line_payroll_bank_state_idx"),
             models.Index(fields=["state", "failure_code"], name="line_state_failure_idx"),
+            # The few pending lines not yet numbered into a file (back pay, second payments, lines
+            # released or routed after generation): what filing has to place. Lines numbered at
+            # generation are not in it, so it costs the generation nothing.
+            models.Index(
+                fields=["payroll"],
+                condition=Q(state="pending", bank_file__isnull=True),
+                name="line_unfiled_pending_idx",
+            ),
         ]
         constraints = [
             # Nothing is paid twice: one normal line per person, benefit type and period, whatever payroll.
@@ -341,6 +375,12 @@ class PaymentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.period} {self.amount}"
+
+    @property
+    def sent_file(self) -> BankFile | None:
+        """The bank file that carried this line to the bank (None before the payroll is filed)."""
+        bank_file = self.bank_file
+        return bank_file if bank_file is not None and bank_file.is_filed else None
 
 
 class Resolution(models.Model):

@@ -12,8 +12,8 @@ appending to PREFLIGHT_HOOKS, e.g. the cards app holds lines whose card is lost 
 
     PREFLIGHT_HOOKS.append(card_state_hook)
 
-A hook receives the candidate lines (pending lines not yet in a bank file, and lines held by an
-earlier pre-flight) and must not change them. Lines a rule no longer catches are released.
+A hook receives the candidate lines (the pending lines of a payroll not yet filed, and lines held by
+an earlier pre-flight) and must not change them. Lines a rule no longer catches are released.
 
 A row marked FALLBACK (a lost card, a card being replaced or not yet financially activated) is routed
 by rule: while the payroll is a draft and the switch to the current account is less than
@@ -47,7 +47,7 @@ def candidate_lines(payroll_id: int) -> QuerySet[PaymentLine]:
     # Unordered: a rule answers per line. (The model's default ordering, by payroll, would join the
     # payroll and its benefit type to every line and sort them all, for every rule.)
     return (
-        PaymentLine.objects.filter(payroll_id=payroll_id, bank_file__isnull=True)
+        PaymentLine.objects.filter(payroll_id=payroll_id)
         .filter(
             Q(state=PaymentLine.State.PENDING)
             | Q(state=PaymentLine.State.HELD, hold_code__startswith=PREFLIGHT_PREFIX)
@@ -197,13 +197,33 @@ BUILTIN_RULES: list[Callable[[QuerySet[PaymentLine]], Iterable[HoldRow]]] = [
     _known_bank_failure,
 ]
 
+# Rules that read nothing but the line's own account fields (number, bank, name as sent), with the hold
+# codes they give. Those fields are frozen once the payroll is approved, so after approval such a rule
+# answers as it did at the last run: its holds are kept instead of reading every line again.
+LINE_ONLY_RULES: dict[Callable[..., Iterable[HoldRow]], tuple[str, ...]] = {
+    _no_account_or_name_not_encodable: (NO_ACCOUNT, NAME_CHARSET),
+}
 
-def holds_for(payroll_id: int) -> dict[int, tuple[str, str, bool]]:
+
+def _kept_holds(payroll_id: int, codes: tuple[str, ...]) -> Iterable[HoldRow]:
+    return (
+        candidate_lines(payroll_id)
+        .filter(state=PaymentLine.State.HELD, hold_code__in=[PREFLIGHT_PREFIX + c for c in codes])
+        .values_list("pk", "hold_code", "hold_reason")
+    )
+
+
+def holds_for(payroll_id: int, *, lines_frozen: bool = False) -> dict[int, tuple[str, str, bool]]:
     """line id -> (hold code, reason, may fall back) of every candidate line a rule catches (first rule
-    wins); lines already routed to their previous account are not caught by a fallback rule again."""
+    wins); lines already routed to their previous account are not caught by a fallback rule again.
+    `lines_frozen` (an approved payroll): the line-only rules keep their earlier holds (LINE_ONLY_RULES)."""
     holds: dict[int, tuple[str, str, bool]] = {}
     routed: set[int] | None = None  # read only when a rule offers a fallback (rare)
     for rule in [*BUILTIN_RULES, *PREFLIGHT_HOOKS]:
+        if lines_frozen and rule in LINE_ONLY_RULES:
+            for pk, code, reason in _kept_holds(payroll_id, LINE_ONLY_RULES[rule]):
+                holds.setdefault(pk, (code, reason, False))
+            continue
         for row in rule(candidate_lines(payroll_id)):
             pk, code, reason = row[0], row[1], row[2]
             fallback = len(row) > 3 and row[3] == FALLBACK

@@ -143,6 +143,22 @@ def _check_bank_file(bank_file: BankFile, fig: Figures) -> None:
         _check_total(f"{name}失败部分", fig.failed, ret.fail_count, ret.fail_amount)
 
 
+def filing_reconcile(payroll: Payroll, files: list[BankFile]) -> Tally:
+    """At filing: what the files carry plus what the pre-flight held back is what was approved, to the fen.
+
+    Each file's count and total come from rendering it (every line of the file, read once for the
+    bytes); the held lines are summed here. Before a file exists a line is pending or held, every
+    pending line is in the file of its bank (``_number_files``) and a file holds nothing else, so a line
+    missing from a file, or in any other state, breaks the equation and the filing is rolled back."""
+    issued = Tally()
+    for bank_file in files:
+        issued.add(bank_file.control_count, bank_file.control_total)
+    held = PaymentLine.objects.filter(payroll=payroll, state=S.HELD).aggregate(n=Count("id"), fen=fen_sum())
+    issued.add(held["n"] or 0, yuan(held["fen"]))
+    _check_total(f"发放表{payroll}报盘（各代发文件+暂缓）与复核时", issued, payroll.control_count, payroll.control_total)
+    return issued
+
+
 def bank_file_reconcile(bank_file: BankFile) -> Figures:
     """Assert that one bank file adds up (its control totals, its return file); one GROUP BY state
     over the file's lines (issued is summed over the groups, so a line in no known state is a gap)."""

@@ -20,7 +20,7 @@ from itertools import chain
 from typing import IO, Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Value
+from django.db.models import BigIntegerField, Count, Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Cast, ExtractMonth, ExtractYear, Round
 from django.utils import timezone
 
@@ -73,9 +73,11 @@ from shebao.payments.reconciliation import (
     ReconciliationError,
     bank_file_reconcile,
     fen_sum,
+    filing_reconcile,
     payroll_reconcile,
     yuan,
 )
+from shebao.payments.signals import payroll_filed
 from shebao.people.models import PaymentAccount, Person
 from shebao.people.selectors import account_effective
 
@@ -288,10 +290,40 @@ def _account_paying(person_id: int, payroll: Payroll) -> PaymentAccount | None:
     )
 
 
+def _ensure_draft_files(payroll: Payroll) -> None:
+    """A (draft) bank file row for every bank not yet having one in this payroll: the lines are numbered
+    into them as they are made. Drafts no line reaches are removed when the payroll is filed."""
+    have = set(BankFile.all_objects.filter(payroll=payroll).values_list("bank_id", flat=True))
+    missing = [bank for bank in Bank.objects.order_by("code") if bank.pk not in have]
+    if not missing:
+        return
+    BankFile.all_objects.bulk_create(
+        [
+            BankFile(
+                payroll=payroll,
+                bank=bank,
+                layout=get_layout(bank.file_layout).name,
+                batch_no=_batch_no(payroll, bank.code),
+                business_date=None,
+                sha256="",
+                control_count=0,
+                control_total=Decimal("0.00"),
+                created_by_id=payroll.prepared_by_id,
+            )
+            for bank in missing
+        ]
+    )
+
+
 def _insert_lines(payroll: Payroll) -> int:
     """One INSERT … SELECT: entitlements owed for the period × their amount for the period × the account
     for the period. A terminated entitlement is still owed up to its to_period (a death in June pays June);
-    a suspended one is owed only before its suspended_from (certification back-pay comes as separate lines)."""
+    a suspended one is owed only before its suspended_from (certification back-pay comes as separate lines).
+
+    Each line is numbered into its bank's (draft) file as it is made: ``bank_file`` and ``seq`` 1, 2, 3 …
+    by person within the bank, so filing writes no line unless the pre-flight moved some (``_number_files``)."""
+    _ensure_draft_files(payroll)
+    BF = BankFile._meta.db_table
     L = PaymentLine._meta.db_table
     E = Entitlement._meta.db_table
     A = EntitlementAmount._meta.db_table
@@ -308,9 +340,12 @@ def _insert_lines(payroll: Payroll) -> int:
     sql = f"""
         INSERT INTO {L} (payroll_id, person_id, benefit_type_id, period, amount, kind, account_id, bank_id,
                          account_no, account_name, state, hold_code, hold_reason, failure_code, failure_text,
-                         route_note)
+                         route_note, bank_file_id, seq)
         SELECT %s, e.person_id, e.benefit_type_id, %s, am.amount, %s, pa.id, pa.bank_id,
-               COALESCE(pa.account_no, ''), COALESCE(pa.account_name, ''), %s, '', '', '', '', ''
+               COALESCE(pa.account_no, ''), COALESCE(pa.account_name, ''), %s, '', '', '', '', '',
+               bf.id,
+               CASE WHEN bf.id IS NULL THEN NULL
+                    ELSE ROW_NUMBER() OVER (PARTITION BY bf.id ORDER BY e.person_id) END
         FROM {E} e
         JOIN {P} p ON p.id = e.person_id
         JOIN {A} am ON am.id = (
@@ -321,6 +356,7 @@ def _insert_lines(payroll: Payroll) -> int:
             SELECT x.id FROM {PA} x
             WHERE x.person_id = e.person_id AND x.valid_from <= %s{not_card}
             ORDER BY x.valid_from DESC, x.id DESC LIMIT 1)
+        LEFT JOIN {BF} bf ON bf.payroll_id = %s AND bf.bank_id = pa.bank_id
         WHERE e.benefit_type_id = %s
           AND e.from_period <= %s
           AND ((e.state = %s AND (e.to_period IS NULL OR e.to_period >= %s))
@@ -332,7 +368,7 @@ def _insert_lines(payroll: Payroll) -> int:
             SELECT 1 FROM {L} x
             WHERE x.person_id = e.person_id AND x.benefit_type_id = e.benefit_type_id
               AND x.period = %s AND x.kind IN ('normal', 'back_pay'))
-        ORDER BY e.person_id
+        ORDER BY bf.id, e.person_id
     """
     # The month of death is paid; later months are not (国发〔2014〕8号: stop from the next month).
     params: list[Any] = [
@@ -343,6 +379,7 @@ def _insert_lines(payroll: Payroll) -> int:
         period,
         period,
         *([PaymentAccount.Kind.CARD] if before_card else []),
+        payroll.pk,
         payroll.benefit_type_id,
         period,
         Entitlement.State.ACTIVE,
@@ -551,7 +588,9 @@ def payroll_approve(*, payroll: Payroll, actor) -> Payroll:  # type: ignore[no-u
 
 def _preflight_apply(payroll: Payroll) -> int:
     """Hold every candidate line a rule catches; lines an earlier run held and no rule catches are released."""
-    holds = holds_for(payroll.pk)
+    # After approval a line's account fields never change: rules reading only them keep their holds.
+    frozen = payroll.state != Payroll.State.DRAFT
+    holds = holds_for(payroll.pk, lines_frozen=frozen)
     if payroll.state == Payroll.State.DRAFT:
         # Lines of a draft may still change: a fallback case goes to the previous account if allowed.
         routed = 0
@@ -565,6 +604,9 @@ def _preflight_apply(payroll: Payroll) -> int:
                 bank_id=previous.bank_id,
                 account_no=previous.account_no,
                 account_name=previous.account_name,
+                # Another bank's file: filing numbers it there (_number_files).
+                bank_file=None,
+                seq=None,
                 route_note=f"{holds[pk][1]}，按原账户发放（换卡未满{FALLBACK_MONTHS}个月）"[:200],
             )
             routed += 1
@@ -697,16 +739,96 @@ class _HashWriter:
         return self._digest.hexdigest()
 
 
-def _assign_seq(bank_file: BankFile) -> None:
-    L = PaymentLine._meta.db_table
-    sql = f"""
-        UPDATE {L} SET bank_file_id = %s, seq = s.rn
-        FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {L}
-              WHERE payroll_id = %s AND bank_id = %s AND state = %s AND bank_file_id IS NULL) AS s
-        WHERE {L}.id = s.id
+def _number_files(payroll: Payroll) -> list[BankFile]:
+    """Make each bank file's lines exactly the payroll's pending lines of that bank, numbered 1…n.
+
+    The lines were numbered at generation. Since then the pre-flight may have held some (they leave
+    their file), routed some to another bank, released some, or a death removed some; back pay and
+    second payments come unnumbered. Only those lines are written: a line no longer pending leaves its
+    file, the lines without a number are appended after the file's last, and the gaps left below are
+    filled by the lines numbered above the count, one line for each gap. Returns the files with lines;
+    draft files no line reached are deleted.
     """
+    L = PaymentLine._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(sql, [bank_file.pk, bank_file.payroll_id, bank_file.bank_id, LS.PENDING])
+        # Held lines leave their file (a line routed to another bank left it when it was routed).
+        # (Before filing a line is pending or held; `state = held` is checked in the index on payroll,
+        # bank and state, so only the held lines are read.)
+        cursor.execute(
+            f"UPDATE {L} SET bank_file_id = NULL, seq = NULL "
+            "WHERE payroll_id = %s AND state = %s AND bank_file_id IS NOT NULL",
+            [payroll.pk, LS.HELD],
+        )
+        unnumbered = PaymentLine.objects.filter(payroll=payroll, state=LS.PENDING, bank_file__isnull=True)
+        if unnumbered.exists():
+            _ensure_draft_files(payroll)
+            files = {
+                bank_id: pk
+                for pk, bank_id in BankFile.all_objects.filter(payroll=payroll).values_list("pk", "bank_id")
+            }
+            tops = dict(
+                PaymentLine.objects.filter(payroll=payroll, bank_file__isnull=False)
+                .order_by()
+                .values_list("bank_file_id")
+                .annotate(top=Max("seq"))
+                .values_list("bank_file_id", "top")
+            )
+            # (A pending line has a bank: the pre-flight holds a line without an account.)
+            banks = unnumbered.filter(bank__isnull=False).order_by().values_list("bank_id", flat=True).distinct()
+            for bank_id in list(banks):
+                file_id = files[bank_id]
+                cursor.execute(
+                    f"""UPDATE {L} SET bank_file_id = %s, seq = %s + s.rn
+                        FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY person_id, period, id) AS rn FROM {L}
+                              WHERE payroll_id = %s AND bank_id = %s AND state = %s
+                                AND bank_file_id IS NULL) AS s
+                        WHERE {L}.id = s.id""",
+                    [file_id, tops.get(file_id) or 0, payroll.pk, bank_id, LS.PENDING],
+                )
+        out: list[BankFile] = []
+        for bank_file in BankFile.all_objects.filter(payroll=payroll).select_related("bank").order_by("bank__code"):
+            agg = PaymentLine.objects.filter(bank_file=bank_file).aggregate(
+                n=Count("id"), top=Max("seq"), other_bank=Count("id", filter=~Q(bank_id=bank_file.bank_id))
+            )
+            count, top = agg["n"] or 0, agg["top"] or 0
+            if agg["other_bank"]:
+                # Every writer that changes a line's bank takes it out of its file; this is the proof.
+                raise ReconciliationError(
+                    f"代发文件{bank_file.batch_no}中有{agg['other_bank']}笔明细的银行与文件不符，请联系系统管理员"
+                )
+            if count == 0:
+                bank_file.delete()
+                continue
+            if top > count:
+                _close_gaps(bank_file, count)
+            out.append(bank_file)
+    return out
+
+
+def _close_gaps(bank_file: BankFile, count: int) -> None:
+    """Move the lines numbered above ``count`` into the gaps below it (as many of one as of the other,
+    since the numbers are unique): the file becomes 1…count without renumbering the lines in between."""
+    L = PaymentLine._meta.db_table
+    with connection.cursor() as cursor:
+        # Each gap as (the number before it, the number after it); 0 stands before the first line.
+        cursor.execute(
+            f"""SELECT prev, seq FROM (
+                    SELECT seq, LAG(seq, 1, 0) OVER (ORDER BY seq) AS prev FROM {L}
+                    WHERE bank_file_id = %s AND seq <= %s) AS g
+                WHERE seq > prev + 1
+                UNION ALL
+                SELECT COALESCE(MAX(seq), 0), %s FROM {L} WHERE bank_file_id = %s AND seq <= %s
+                ORDER BY 1""",
+            [bank_file.pk, count, count + 1, bank_file.pk, count],
+        )
+        gaps = [n for prev, nxt in cursor.fetchall() for n in range(prev + 1, nxt)]
+        cursor.execute(
+            f"SELECT id FROM {L} WHERE bank_file_id = %s AND seq > %s ORDER BY seq", [bank_file.pk, count]
+        )
+        above = [row[0] for row in cursor.fetchall()]
+        if len(gaps) != len(above):
+            raise ReconciliationError(f"代发文件{bank_file.batch_no}的序号无法排齐，请联系系统管理员")
+        cursor.executemany(f"UPDATE {L} SET seq = %s WHERE id = %s", list(zip(gaps, above, strict=True)))
 
 
 def payroll_file(
@@ -729,28 +851,13 @@ def payroll_file(
         if current.state != Payroll.State.APPROVED:
             raise StateError(f"发放表当前为“{current.get_state_display()}”，复核后才能生成代发文件")
         held = _preflight_apply(current)
-        bank_ids = list(
-            PaymentLine.objects.filter(payroll=current, state=LS.PENDING, bank_file__isnull=True)
-            .order_by("bank_id")
-            .values_list("bank_id", flat=True)
-            .distinct()
-        )
-        if not bank_ids:
+        files = _number_files(current)
+        if not files:
             raise StateError("所有明细均被暂缓发放，没有可报盘的明细")
-        files = []
-        for bank in Bank.objects.filter(pk__in=bank_ids).order_by("code"):
-            bank_file = BankFile.objects.create(
-                payroll=current,
-                bank=bank,
-                layout=get_layout(bank.file_layout).name,
-                batch_no=_batch_no(current, bank.code),
-                business_date=business_date,
-                sha256="",
-                control_count=0,
-                control_total=Decimal("0.00"),
-                created_by=actor,
-            )
-            _assign_seq(bank_file)
+        now = timezone.now()
+        for bank_file in files:
+            bank_file.layout = get_layout(bank_file.bank.file_layout).name
+            bank_file.business_date = business_date
             # Rendered exactly as for the download. A record layout writes sequentially, straight into
             # the hash; another (xlsx: a zip) may seek, so it gets a seekable spool, hashed afterwards.
             if isinstance(get_layout(bank_file.layout), RecordLayout):
@@ -766,10 +873,23 @@ def payroll_file(
                         hashed.update(chunk)
                 bank_file.sha256 = hashed.hexdigest()
             bank_file.control_count, bank_file.control_total = count, total
-            bank_file.save(update_fields=["sha256", "control_count", "control_total"])
-            files.append(bank_file)
-        _transition(current, Payroll.State.FILED, filed_at=timezone.now())
-        payroll_reconcile(current, detail=False)
+            bank_file.created_by = actor
+            bank_file.created_at = now
+            bank_file.filed_at = now
+            bank_file.save(
+                update_fields=[
+                    "layout",
+                    "business_date",
+                    "sha256",
+                    "control_count",
+                    "control_total",
+                    "created_by",
+                    "created_at",
+                    "filed_at",
+                ]
+            )
+        filing_reconcile(current, files)
+        _transition(current, Payroll.State.FILED, filed_at=now)
         audit_record(
             actor=actor,
             action=actions.PAYROLL_FILE,
@@ -784,6 +904,7 @@ def payroll_file(
                 ],
             },
         )
+        payroll_filed.send(sender=Payroll, payroll=current, actor=actor)
     payroll.refresh_from_db()
     return files
 

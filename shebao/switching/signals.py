@@ -42,16 +42,15 @@ def return_file_imported(sender: Any, instance: Any, created: bool, **kwargs: An
     )
 
 
-def bank_file_created(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+def payroll_was_filed(sender: Any, payroll: Any, actor: Any, **kwargs: Any) -> None:
     """A payroll was filed: lines the pre-flight held back from a switched card account (name differs, card
-    lost or being replaced) go back to the units, as a bank rejection would."""
-    if not created:
-        return
+    lost or being replaced) go back to the units, as a bank rejection would. Once per payroll."""
     from shebao.switching.automatic import switch_failures_from_returns
 
+    payroll_id = payroll.pk
     _after_commit(
-        f"代发文件#{instance.pk}",
-        lambda: switch_failures_from_returns(actor=instance.created_by, payroll_ids=[instance.payroll_id]),
+        f"发放表#{payroll_id}",
+        lambda: switch_failures_from_returns(actor=actor, payroll_ids=[payroll_id]),
     )
 
 
@@ -96,10 +95,11 @@ def card_account_offered(sender: Any, instance: Any, created: bool, **kwargs: An
 
 def connect() -> None:
     from shebao.cards.models import CardAccountOffer
-    from shebao.payments.models import BankFile, Entitlement, ReturnFile
+    from shebao.payments.models import Entitlement, ReturnFile
+    from shebao.payments.signals import payroll_filed
 
     post_save.connect(return_file_imported, sender=ReturnFile, dispatch_uid="switching.return_file_imported")
-    post_save.connect(bank_file_created, sender=BankFile, dispatch_uid="switching.bank_file_created")
+    payroll_filed.connect(payroll_was_filed, dispatch_uid="switching.payroll_was_filed")
     post_save.connect(entitlement_saved, sender=Entitlement, dispatch_uid="switching.entitlement_saved")
     post_save.connect(
         card_account_offered, sender=CardAccountOffer, dispatch_uid="switching.card_account_offered"
