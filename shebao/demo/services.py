@@ -271,6 +271,7 @@ def _write(county: County) -> SeedResult:
                 employer_id=employer_ids[p.employer_code] if p.employer_code else None,
                 township_id=township_ids[p.township_code],
                 death_date=p.death_date,
+                is_beneficiary=bool(p.category),  # its one category is written below
             )
             for p in county.persons
         ],

@@ -62,6 +62,11 @@ class Person(models.Model):
         "orgs.Township", null=True, blank=True, on_delete=models.PROTECT, related_name="persons", verbose_name="乡镇"
     )
     death_date = models.DateField("死亡日期", null=True, blank=True)
+    # Has at least one PersonCategory: the comparison's beneficiaries are read by this flag instead of a
+    # semi-join on the category table (bench/README.md, comparison). Kept by every writer of categories in
+    # the people app (services, the import) and by beneficiary_flags_refresh for any other bulk path;
+    # db_default so a raw INSERT that does not name it still writes False.
+    is_beneficiary = models.BooleanField("有待遇类别", default=False, db_default=False, editable=False)
     import_batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from shebao.audit import actions
@@ -116,7 +117,12 @@ def person_create(
         if Person.objects.filter(ssn=parsed.value).exists():
             raise ValidationError("该社会保障号码已经登记，请查询后修改", field="ssn")
         person = Person.objects.create(
-            ssn=parsed.value, sex=parsed.sex, birth_date=parsed.birth_date, region=region, **fields
+            ssn=parsed.value,
+            sex=parsed.sex,
+            birth_date=parsed.birth_date,
+            region=region,
+            is_beneficiary=bool(chosen),
+            **fields,
         )
         PersonCategory.objects.bulk_create([PersonCategory(person=person, category=c) for c in chosen])
         audit_record(
@@ -201,6 +207,26 @@ def account_add(
             reason=note,
         )
     return account
+
+
+def beneficiary_flags_refresh(person_ids: Iterable[int] | None = None) -> int:
+    """Set Person.is_beneficiary from the categories wherever it is wrong; returns the persons changed.
+
+    person_create and the import keep the flag as they write categories; a bulk path that writes
+    PersonCategory rows itself (the demo seed, a benchmark's population, a test's factory) calls this
+    afterwards, for the persons it touched or (None) for everyone. Only rows whose flag changes are written.
+    """
+    has = Exists(PersonCategory.objects.filter(person_id=OuterRef("pk")))
+    if person_ids is None:
+        scopes = [Person.objects.all()]
+    else:
+        ids = sorted(set(person_ids))
+        scopes = [Person.objects.filter(pk__in=part) for part in _chunks(ids, SSN_QUERY_CHUNK)]
+    changed = 0
+    for persons in scopes:
+        changed += persons.filter(has, is_beneficiary=False).update(is_beneficiary=True)
+        changed += persons.filter(~has, is_beneficiary=True).update(is_beneficiary=False)
+    return changed
 
 
 # --- the import ----------------------------------------------------------------------------------
@@ -384,7 +410,8 @@ _ROW_FIELDS = (
     "township_id",
     "death_date",
 )
-_LOADED = ("pk", "ssn", "region_id", "name_initials", *_ROW_FIELDS)
+_LOADED = ("pk", "ssn", "region_id", "name_initials", "is_beneficiary", *_ROW_FIELDS)
+_BENEFICIARY = _LOADED.index("is_beneficiary")
 _ROW_INDEX = tuple(PersonRow._fields.index(f) for f in _ROW_FIELDS)
 _CUR_INDEX = tuple(_LOADED.index(f) for f in _ROW_FIELDS)
 
@@ -458,6 +485,7 @@ class _PersonWriter:
                 r.township_id,
                 date(r.death_date) if r.death_date else None,
                 batch_id,
+                bool(r.categories),
             )
             for r in rows
         )
@@ -559,9 +587,11 @@ class _PersonWriter:
             initials = current[3]
             if "name" in new:
                 initials = self.initials(row.name)
+            beneficiary = current[_BENEFICIARY]
             if row.categories is not None and row.categories != categories.get(pid, ()):
                 old["categories"], new["categories"] = list(categories.get(pid, ())), list(row.categories)
                 replace_categories.append(pid)
+                beneficiary = bool(row.categories)
                 new_categories.extend(PersonCategory(person_id=pid, category=c) for c in row.categories)
             if row.account is not None:
                 before = _effective(accounts.get(pid, []), row.account.valid_from)
@@ -577,6 +607,7 @@ class _PersonWriter:
                 Person(
                     pk=pid,
                     name_initials=initials,
+                    is_beneficiary=beneficiary,
                     import_batch_id=self.batch.pk,
                     updated_at=self.now,
                     **merged,
@@ -592,7 +623,9 @@ class _PersonWriter:
             )
         if changed:
             Person.objects.bulk_update(
-                changed, [*_ROW_FIELDS, "name_initials", "import_batch_id", "updated_at"], batch_size=500
+                changed,
+                [*_ROW_FIELDS, "name_initials", "is_beneficiary", "import_batch_id", "updated_at"],
+                batch_size=500,
             )
         for part in _chunks(replace_categories, SSN_QUERY_CHUNK):
             PersonCategory.objects.filter(person_id__in=part).delete()
@@ -656,6 +689,7 @@ class _PersonInserter:
         "township",
         "death_date",
         "import_batch",
+        "is_beneficiary",
     )
 
     def __init__(self, now: dt.datetime):

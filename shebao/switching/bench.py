@@ -157,8 +157,8 @@ def _populate(n: int) -> tuple[Any, int, float]:
 
     person_sql = (
         f"INSERT INTO {Person._meta.db_table} (ssn, name, name_initials, sex, birth_date, ethnicity, phone, address,"
-        " lives_in_region, region_id, employer_id, created_at, updated_at)"
-        " VALUES (%s, %s, '', '1', %s, '', '', '', %s, %s, %s, %s, %s)"
+        " lives_in_region, region_id, employer_id, created_at, updated_at, is_beneficiary)"
+        " VALUES (%s, %s, '', '1', %s, '', '', '', %s, %s, %s, %s, %s, %s)"
     )
     record_sql = (
         f"INSERT INTO {CardSystemRecord._meta.db_table} (extract_id, ssn, name, card_no, bank_code, bank_account,"
@@ -166,7 +166,8 @@ def _populate(n: int) -> tuple[Any, int, float]:
         " VALUES (%s, %s, %s, %s, '', %s, 'normal', %s, NULL, %s, 1, %s)"
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        persons: Any = ((ssn(i), _name(i), birth(i), True, region.pk, unit.pk, now, now) for i in range(n))
+        # every one gets a category below: flagged as the import flags them, at insert
+        persons: Any = ((ssn(i), _name(i), birth(i), True, region.pk, unit.pk, now, now, True) for i in range(n))
         cursor.executemany(person_sql, persons)
         cursor.execute(
             f"INSERT INTO {PersonCategory._meta.db_table} (person_id, category)"
@@ -358,8 +359,8 @@ def _forms_worker(units: int, n: int) -> None:
         )
         cursor.executemany(
             f"INSERT INTO {Person._meta.db_table} (ssn, name, name_initials, sex, birth_date, ethnicity, phone, address,"
-            " lives_in_region, region_id, employer_id, created_at, updated_at)"
-            " VALUES (%s, %s, '', '1', %s, '', '', '', %s, %s, %s, %s, %s)",
+            " lives_in_region, region_id, employer_id, created_at, updated_at, is_beneficiary)"
+            " VALUES (%s, %s, '', '1', %s, '', '', '', %s, %s, %s, %s, %s, TRUE)",
             persons,
         )
         cursor.execute(

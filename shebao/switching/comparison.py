@@ -23,7 +23,7 @@ from shebao.audit.services import audit_record
 from shebao.core.errors import StateError, ValidationError
 from shebao.core.values.names import normalize_name
 from shebao.orgs.selectors import region_ids_under
-from shebao.people.models import Person, PersonCategory
+from shebao.people.models import Person
 from shebao.switching import actions
 from shebao.switching.cardsources import CardSource, problem
 from shebao.switching.models import (
@@ -264,9 +264,9 @@ SELECT %s, p.id,
   CASE WHEN c.candidates = 1 THEN c.name ELSE '' END
 FROM {person} p
 LEFT JOIN {record} c ON c.extract_id = %s AND c.ssn = p.ssn AND c.is_first
-WHERE p.death_date IS NULL
+WHERE p.is_beneficiary
+  AND p.death_date IS NULL
   AND p.region_id IN ({regions})
-  AND EXISTS (SELECT 1 FROM {category} pc WHERE pc.person_id = p.id)
 """
 
 
@@ -290,7 +290,6 @@ def _insert_sql(region_count: int, table: str, *, check_names: bool) -> str:
         result=table,
         person=Person._meta.db_table,
         record=CardSystemRecord._meta.db_table,
-        category=PersonCategory._meta.db_table,
         regions=", ".join(["%s"] * region_count),
         not_matched=ComparisonClass.NOT_MATCHED,
         no_card=ComparisonClass.MATCHED_NO_CARD,

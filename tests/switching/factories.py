@@ -12,6 +12,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from shebao.people.models import BenefitCategory, PersonCategory
+from shebao.people.services import beneficiary_flags_refresh
 
 CARD_HEADERS = [
     "社会保障号码",
@@ -27,6 +28,8 @@ CARD_HEADERS = [
 
 def beneficiary(person: Any, category: str = BenefitCategory.ENTERPRISE_RETIREE) -> Any:
     PersonCategory.objects.get_or_create(person=person, category=category)
+    beneficiary_flags_refresh([person.pk])  # a category written outside the people services
+    person.is_beneficiary = True
     return person
 
 

@@ -232,6 +232,7 @@ def test_it_names_the_one_bad_cell_among_thousands_of_rows_and_applies_nothing(
 
     from shebao.core.values.ssn import make_ssn
     from shebao.people.models import PaymentAccount, Person, PersonCategory
+    from shebao.people.services import beneficiary_flags_refresh
     from shebao.switching.services import forms_generate
     from tests.cards.factories import account_no
 
@@ -252,6 +253,7 @@ def test_it_names_the_one_bad_cell_among_thousands_of_rows_and_applies_nothing(
     PersonCategory.objects.bulk_create(
         PersonCategory(person=p, category="enterprise_retiree") for p in people
     )
+    beneficiary_flags_refresh(p.pk for p in people)
     PaymentAccount.objects.bulk_create(
         PaymentAccount(
             person=p,
