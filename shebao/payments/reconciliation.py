@@ -155,7 +155,12 @@ def filing_reconcile(payroll: Payroll, files: list[BankFile]) -> Tally:
         issued.add(bank_file.control_count, bank_file.control_total)
     held = PaymentLine.objects.filter(payroll=payroll, state=S.HELD).aggregate(n=Count("id"), fen=fen_sum())
     issued.add(held["n"] or 0, yuan(held["fen"]))
-    _check_total(f"发放表{payroll}报盘（各代发文件+暂缓）与复核时", issued, payroll.control_count, payroll.control_total)
+    _check_total(
+        f"发放表{payroll}报盘（各代发文件+暂缓）与复核时",
+        issued,
+        payroll.control_count,
+        payroll.control_total,
+    )
     return issued
 
 

@@ -137,6 +137,15 @@ def test_a_file_with_a_changed_amount_on_one_line_is_refused_naming_the_line(thr
     _refused(payroll, data, world, r"第3行（序号2）：金额1000.01与代发金额1000.10不符")
 
 
+@pytest.mark.parametrize("other", ["6217000000000000099", "62170000000000000990", "621700000000000001Ａ"])
+def test_a_file_with_a_changed_account_on_one_line_is_refused_naming_the_line(three, world, other):
+    payroll, file_a, _ = three
+    line = PaymentLine.objects.get(bank_file=file_a, seq=2)
+    text = return_bytes(file_a).decode("gbk").replace(f"D|2|{line.account_no}|", f"D|2|{other}|")
+
+    _refused(payroll, text.encode("gbk"), world, r"第3行（序号2）：账号与代发账号不符")
+
+
 def test_a_file_missing_a_line_is_refused(three, world):
     payroll, file_a, _ = three
     _refused(payroll, return_bytes(file_a, drop=(3,)), world, r"缺少1笔的处理结果（序号3）")
