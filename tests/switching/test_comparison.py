@@ -294,3 +294,16 @@ def test_the_migration_marks_the_records_sharing_an_ssn_in_extracts_imported_bef
     firsts = dict(CardSystemRecord.objects.values_list("pk", "is_first"))
     assert marks == {first.pk: 2, second.pk: 2, alone.pk: 1}
     assert firsts == {first.pk: True, second.pk: False, alone.pk: True}
+
+
+def test_its_quick_name_key_is_normalize_name_for_every_han_character_and_space() -> None:
+    from shebao.core.values.names import normalize_name
+    from shebao.switching.comparison import _PLAIN_NAME, _normal
+
+    # normalize_name works character by character on such names (nothing composes with a CJK ideograph), so
+    # checking every character of the quick path's class checks every name made of them.
+    singles = [chr(c) for c in range(0x4E00, 0xA000)] + [" ", "\u3000"]
+    assert all(_PLAIN_NAME.fullmatch(ch) for ch in singles)
+    assert [ch for ch in singles if _normal(ch, {}) != normalize_name(ch)] == []
+    for name in ["陳 小\u3000明\u3000", "  張三", "王五", "买买提·艾力", "Zhang San", "ＡＢ陳", "陳\t明", "陳\u200b明"]:
+        assert _normal(name, {}) == normalize_name(name), name
