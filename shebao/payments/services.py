@@ -658,6 +658,8 @@ def bank_file_render(bank_file: BankFile, out: io.BufferedIOBase | io.BytesIO) -
     """Write the file from its frozen lines, in seq order, in the bank's layout."""
     layout = get_layout(bank_file.layout)
     payroll = bank_file.payroll
+    if bank_file.business_date is None:
+        raise StateError(f"代发文件{bank_file.batch_no}尚未报盘")
     header = FileHeader(
         batch_no=bank_file.batch_no,
         business_date=bank_file.business_date,
