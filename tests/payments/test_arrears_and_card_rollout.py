@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shebao.payments.models import BackPay, BenefitType, PaymentLine
+from shebao.payments.models import BackPay, BenefitType, Overpayment, PaymentLine
 from shebao.payments.services import (
     entitlement_change_decide,
     entitlement_change_request,
+    overpayment_settle,
     return_file_import,
 )
 from tests.factories import AccountFactory
@@ -131,3 +132,41 @@ def test_a_backdated_change_from_an_approved_import_pays_the_difference(pay, wor
         (202406, "arrears", Decimal("54.40")),
         (202407, "normal", Decimal("2400.00")),
     ]
+
+
+def test_a_backdated_decrease_makes_the_difference_of_each_month_paid_an_overpayment(pay, world):
+    _paid(pay, world, 202405)
+    _paid(pay, world, 202406)
+
+    _raise(pay, world, "2300.00", 202405)  # from 2345.60: 45.60 a month too much
+
+    owed = sorted(
+        Overpayment.objects.filter(person=world.person_a).values_list("line__period", "amount", "state")
+    )
+    assert owed == [(202405, Decimal("45.60"), "open"), (202406, Decimal("45.60"), "open")]
+    assert "下调" in Overpayment.objects.filter(person=world.person_a).first().reason  # type: ignore[union-attr]
+    # No arrears line for a decrease, and the next month is paid at the new amount.
+    july = generate(pay, 202407)
+    assert sorted(july.lines.filter(person=world.person_a).values_list("period", "kind", "amount")) == [
+        (202407, "normal", Decimal("2300.00"))
+    ]
+    # A further decrease raises the open overpayments to the new difference; a settled one stays settled.
+    overpayment_settle(
+        overpayment=Overpayment.objects.get(line__period=202405, person=world.person_a),
+        to_state="refunded",
+        reference="退款凭证001",
+        actor=world.centre_clerk,
+    )
+    _raise(pay, world, "2200.00", 202405)
+    owed = sorted(
+        Overpayment.objects.filter(person=world.person_a).values_list("line__period", "amount", "state")
+    )
+    assert owed == [(202405, Decimal("45.60"), "refunded"), (202406, Decimal("145.60"), "open")]
+
+
+def test_a_decrease_from_a_month_not_yet_paid_makes_no_overpayment(pay, world):
+    _paid(pay, world, 202405)
+
+    _raise(pay, world, "2000.00", 202406)
+
+    assert not Overpayment.objects.filter(person=world.person_a).exists()
