@@ -278,19 +278,6 @@ def _before_card_period(payroll: Payroll) -> bool:
     return start is not None and payroll.period < start
 
 
-def _account_paying(person_id: int, payroll: Payroll) -> PaymentAccount | None:
-    """The account a line of this payroll goes to: the one effective for the period, or before the
-    benefit type's card rollout period the latest one that is not the card."""
-    if not _before_card_period(payroll):
-        return account_effective(person_id, payroll.period)
-    return (
-        PaymentAccount.objects.filter(person_id=person_id, valid_from__lte=payroll.period)
-        .exclude(kind=PaymentAccount.Kind.CARD)
-        .order_by("-valid_from", "-id")
-        .first()
-    )
-
-
 def _ensure_draft_files(payroll: Payroll) -> None:
     """A (draft) bank file row for every bank not yet having one in this payroll: the lines are numbered
     into them as they are made. Drafts no line reaches are removed when the payroll is filed."""
@@ -466,8 +453,11 @@ def payroll_generate(
 def _insert_back_pay(payroll: Payroll) -> int:
     """Back-pay lines for the months owed by pending BackPay rows of this benefit type and region.
 
-    Back pays are few (people who certified late), so they are computed here and bulk-inserted; a
-    month that already has a normal or back-pay line is skipped, so nothing is paid twice.
+    A month not paid at all is back-paid whole; one paid at less than is owed now (a backdated raise)
+    gets the difference as a separate arrears line (补差). The months of every pending BackPay of an
+    entitlement are taken together, so two changes before one payroll pay a month's difference once.
+    Worked in chunks of entitlements with a few queries each (a province-wide backdated adjustment has
+    a BackPay per recipient); a month that already has a normal or back-pay line is never back-paid.
     """
     pending = list(
         BackPay.objects.select_for_update(of=("self",))
@@ -477,42 +467,70 @@ def _insert_back_pay(payroll: Payroll) -> int:
             entitlement__person__region_id__in=region_ids_under(payroll.region_id),
             from_period__lte=payroll.period,
         )
-        .select_related("entitlement__person")
+        .order_by("entitlement_id", "pk")
+        .values_list("pk", "entitlement_id", "from_period", "to_period")
     )
+    months_of: dict[int, set[int]] = defaultdict(set)
+    for _pk, ent_id, from_period, to_period in pending:
+        months_of[ent_id].update(period_range(from_period, min(to_period, payroll.period)))
+    ent_ids = list(months_of)
+    made = 0
+    for i in range(0, len(ent_ids), CHUNK):
+        made += _back_pay_lines(payroll, {e: months_of[e] for e in ent_ids[i : i + CHUNK]})
+    for i in range(0, len(pending), CHUNK):
+        BackPay.objects.filter(pk__in=[row[0] for row in pending[i : i + CHUNK]]).update(payroll=payroll)
+    return made
+
+
+def _back_pay_lines(payroll: Payroll, months_of: dict[int, set[int]]) -> int:
+    """The back-pay and arrears lines of one chunk of entitlements (entitlement id -> months owed)."""
+    ents = {
+        pk: (person_id, death_date)
+        for pk, person_id, death_date in Entitlement.objects.filter(pk__in=list(months_of)).values_list(
+            "pk", "person_id", "person__death_date"
+        )
+    }
+    person_ids = {person_id for person_id, _ in ents.values()}
+    all_months = set().union(*months_of.values())
+    # What the lines of each month already pay (a failed or held one is paid again at its amount).
+    paid: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for person_id, month, amount in PaymentLine.objects.filter(
+        person_id__in=person_ids,
+        benefit_type_id=payroll.benefit_type_id,
+        period__gte=min(all_months),
+        period__lte=max(all_months),
+        kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY, PaymentLine.Kind.ARREARS],
+    ).values_list("person_id", "period", "amount"):
+        paid[(person_id, month)] += amount
+    history: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for ent_id, valid_from, amount in (
+        EntitlementAmount.objects.filter(entitlement_id__in=list(months_of))
+        .order_by("entitlement_id", "valid_from", "id")
+        .values_list("entitlement_id", "valid_from", "amount")
+    ):
+        history[ent_id].append((valid_from, amount))
+    accounts = _accounts_paying(person_ids, payroll)
     lines: list[PaymentLine] = []
-    for bp in pending:
-        ent = bp.entitlement
-        person = ent.person
-        last = min(bp.to_period, payroll.period)
-        if person.death_date is not None:
-            last = min(last, period_of(person.death_date))
-        months = set(period_range(bp.from_period, last))
-        # What the lines of each month already pay (a failed or held one is paid again at its amount).
-        paid: dict[int, Decimal] = defaultdict(Decimal)
-        for month, amount in PaymentLine.objects.filter(
-            person=person,
-            benefit_type_id=payroll.benefit_type_id,
-            period__in=months,
-            kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY, PaymentLine.Kind.ARREARS],
-        ).values_list("period", "amount"):
-            paid[month] += amount
-        history = list(ent.amounts.order_by("valid_from", "id").values_list("valid_from", "amount"))
-        account = _account_paying(person.pk, payroll)
+    for ent_id, months in months_of.items():
+        person_id, death_date = ents[ent_id]
+        last = period_of(death_date) if death_date is not None else None
+        account = accounts.get(person_id)
         for month in sorted(months):
-            owed = [amount for valid_from, amount in history if valid_from <= month]
+            if last is not None and month > last:
+                continue
+            owed = [amount for valid_from, amount in history[ent_id] if valid_from <= month]
             if not owed:
                 continue
-            # A month not paid at all is back-paid whole; one paid at less than is owed now (a backdated
-            # raise) gets the difference as a separate arrears line (补差).
             kind, due = PaymentLine.Kind.BACK_PAY, owed[-1]
-            if month in paid:
-                kind, due = PaymentLine.Kind.ARREARS, owed[-1] - paid[month]
+            if (person_id, month) in paid:
+                kind, due = PaymentLine.Kind.ARREARS, owed[-1] - paid[(person_id, month)]
                 if due <= 0:
                     continue
+            paid[(person_id, month)] += due
             lines.append(
                 PaymentLine(
                     payroll=payroll,
-                    person=person,
+                    person_id=person_id,
                     benefit_type_id=payroll.benefit_type_id,
                     period=month,
                     amount=due,
@@ -523,10 +541,20 @@ def _insert_back_pay(payroll: Payroll) -> int:
                     account_name=account.account_name if account else "",
                 )
             )
-        bp.payroll = payroll
     PaymentLine.objects.bulk_create(lines, batch_size=CHUNK)
-    BackPay.objects.filter(pk__in=[bp.pk for bp in pending]).update(payroll=payroll)
     return len(lines)
+
+
+def _accounts_paying(person_ids: set[int], payroll: Payroll) -> dict[int, PaymentAccount]:
+    """person id -> the account a line of this payroll goes to: the one effective for the period, or
+    before the benefit type's card rollout period the latest one that is not the card."""
+    accounts = PaymentAccount.objects.filter(person_id__in=person_ids, valid_from__lte=payroll.period)
+    if _before_card_period(payroll):
+        accounts = accounts.exclude(kind=PaymentAccount.Kind.CARD)
+    out: dict[int, PaymentAccount] = {}
+    for account in accounts.order_by("person_id", "-valid_from", "-id"):
+        out.setdefault(account.person_id, account)
+    return out
 
 
 def _lines_total(payroll: Payroll) -> tuple[int, Decimal]:

@@ -170,3 +170,20 @@ def test_a_decrease_from_a_month_not_yet_paid_makes_no_overpayment(pay, world):
     _raise(pay, world, "2000.00", 202406)
 
     assert not Overpayment.objects.filter(person=world.person_a).exists()
+
+
+def test_two_backdated_changes_before_one_payroll_pay_each_month_s_difference_once(pay, world):
+    _paid(pay, world, 202405)
+    _paid(pay, world, 202406)
+
+    _raise(pay, world, "2400.00", 202405)
+    _raise(pay, world, "2500.00", 202406)  # a correction before the next payroll: two pending back pays
+    assert BackPay.objects.filter(payroll__isnull=True).count() == 2
+    july = generate(pay, 202407)
+
+    lines = sorted(july.lines.filter(person=world.person_a).values_list("period", "kind", "amount"))
+    assert lines == [
+        (202405, "arrears", Decimal("54.40")),
+        (202406, "arrears", Decimal("154.40")),
+        (202407, "normal", Decimal("2500.00")),
+    ]
