@@ -320,7 +320,43 @@ def _arrears_for(changes: list[tuple[Entitlement, Row]], *, actor) -> int:  # ty
                 )
             )
     BackPay.objects.bulk_create(rows, batch_size=CHUNK)
+    _overpayments_for(rows, {ent.pk: r.amount for ent, r in changes}, actor=actor)
     return len(rows)
+
+
+def _overpayments_for(backdated: list[BackPay], new_amount: dict[int, Decimal], *, actor) -> int:  # type: ignore[no-untyped-def]
+    """A backdated decrease: the months already paid at more than the new amount become overpayments.
+    One query per chunk finds the entitlements with such a month; only those are worked out one by one."""
+    from shebao.payments.arrears import overpayments_open
+    from shebao.payments.models import PaymentLine
+
+    made = 0
+    for i in range(0, len(backdated), CHUNK):
+        chunk = {
+            (bp.entitlement.person_id, bp.entitlement.benefit_type_id): bp for bp in backdated[i : i + CHUNK]
+        }
+        if not chunk:
+            continue
+        higher: set[tuple[int, int]] = set()
+        for person_id, benefit_type_id, period, amount in PaymentLine.objects.filter(
+            person_id__in=list({key[0] for key in chunk}),
+            state=PaymentLine.State.PAID,
+            period__gte=min(bp.from_period for bp in chunk.values()),
+            kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY],
+        ).values_list("person_id", "benefit_type_id", "period", "amount"):
+            found = chunk.get((person_id, benefit_type_id))
+            if (
+                found is not None
+                and found.from_period <= period <= found.to_period
+                and amount > new_amount[found.entitlement.pk]
+            ):
+                higher.add((person_id, benefit_type_id))
+        for key in sorted(higher):
+            bp = chunk[key]
+            made += overpayments_open(
+                entitlement=bp.entitlement, from_period=bp.from_period, to_period=bp.to_period, actor=actor
+            )
+    return made
 
 
 def _apply(creates, changes, persons, *, file_name: str, maker, actor) -> None:  # type: ignore[no-untyped-def]

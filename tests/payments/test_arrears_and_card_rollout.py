@@ -134,6 +134,26 @@ def test_a_backdated_change_from_an_approved_import_pays_the_difference(pay, wor
     ]
 
 
+def test_a_backdated_decrease_from_an_approved_import_makes_overpayments(pay, world, tmp_path):
+    from shebao.payments.importers import entitlement_import, entitlement_import_decide
+
+    _paid(pay, world, 202405)
+    _paid(pay, world, 202406)
+    path = tmp_path / "更正.csv"
+    path.write_text(
+        "社会保障号码,待遇代码,起始期,月待遇金额,终止期\n"
+        f"{world.person_a.ssn},PEN-EMP,202406,2300.00,\n{world.person_b.ssn},PEN-EMP,202406,1900.00,\n",
+        encoding="utf-8",
+    )
+    result = entitlement_import(path=path, file_name="更正.csv", actor=world.centre_clerk)
+    entitlement_import_decide(batch=result.batch, approve=True, actor=world.supervisor)
+
+    # A: June paid 2345.60, owed 2300.00 now; May is before the change. B was raised: no overpayment.
+    assert list(Overpayment.objects.values_list("person_id", "line__period", "amount")) == [
+        (world.person_a.pk, 202406, Decimal("45.60"))
+    ]
+
+
 def test_a_backdated_decrease_makes_the_difference_of_each_month_paid_an_overpayment(pay, world):
     _paid(pay, world, 202405)
     _paid(pay, world, 202406)
