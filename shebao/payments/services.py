@@ -1498,14 +1498,36 @@ def _after_death(lines):  # type: ignore[no-untyped-def]
 
 
 def _overpayments_detect(lines, *, actor) -> int:  # type: ignore[no-untyped-def]
-    """Every paid line of these for a month after the person's death becomes an overpayment to recover."""
+    """Every paid line of these for a month after the person's death becomes an overpayment to recover
+    (an open one for part of the month, from a backdated decrease, is raised to the whole line)."""
+    partial_ones = list(
+        _after_death(
+            lines.filter(
+                state=LS.PAID, overpayment__state=Overpayment.State.OPEN, overpayment__amount__lt=F("amount")
+            )
+        ).values_list("overpayment__pk", "amount", "period", "person__death_date")
+    )
+    for pk, amount, period, died in partial_ones:
+        Overpayment.objects.filter(pk=pk).update(
+            amount=amount, reason=f"{died:%Y-%m-%d}死亡，{period}待遇不应发放"
+        )
+    if partial_ones:
+        audit_record_many(
+            actor=actor,
+            action=actions.OVERPAYMENT_OPEN,
+            object_type="payments.overpayment",
+            rows=(
+                {"object_id": pk, "new": {"amount": amount, "period": period}}
+                for pk, amount, period, _ in partial_ones
+            ),
+        )
     found = list(
         _after_death(lines.filter(state=LS.PAID, overpayment__isnull=True))
         .order_by("pk")
         .values_list("pk", "person_id", "amount", "period", "person__death_date")
     )
     if not found:
-        return 0
+        return len(partial_ones)
     rows = [
         Overpayment(
             line_id=pk,
@@ -1525,7 +1547,7 @@ def _overpayments_detect(lines, *, actor) -> int:  # type: ignore[no-untyped-def
             for pk, _, amount, period, _ in found
         ),
     )
-    return len(found)
+    return len(found) + len(partial_ones)
 
 
 @dataclass

@@ -207,3 +207,19 @@ def test_two_backdated_changes_before_one_payroll_pay_each_month_s_difference_on
         (202406, "arrears", Decimal("154.40")),
         (202407, "normal", Decimal("2500.00")),
     ]
+
+
+def test_a_death_after_a_decrease_makes_the_whole_month_an_overpayment(pay, world):
+    import datetime as dt
+
+    from shebao.payments.services import death_record
+
+    _paid(pay, world, 202405)
+    _paid(pay, world, 202406)
+    _raise(pay, world, "2300.00", 202405)
+
+    death_record(person=world.person_a, death_date=dt.date(2024, 5, 20), actor=world.centre_clerk)
+
+    owed = sorted(Overpayment.objects.filter(person=world.person_a).values_list("line__period", "amount"))
+    # May was owed (the month of death) at 2300.00: 45.60 too much; June was not owed at all.
+    assert owed == [(202405, Decimal("45.60")), (202406, Decimal("2345.60"))]
