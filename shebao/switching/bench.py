@@ -12,8 +12,11 @@ and runs the measurement in a child process so that ru_maxrss is the comparison'
 2. inserts N beneficiaries (with a category) and N card records for them with plain executemany; about 1%
    of the card names are written differently (middle-dot variants, traditional characters) and 0.5% really
    differ, so the Python name check has work;
-3. times `comparison_execute` (INSERT … SELECT + the name check + the counts) and reads ru_maxrss;
-4. times the bare limit: the same LEFT JOIN on the SSN materialised into a table, in one statement.
+3. times `comparison_execute` (INSERT … SELECT + the name check + the counts) R times (--repeat, default 3),
+   each a new run, and reads ru_maxrss;
+4. times the bare limit before and after each: the same LEFT JOIN on the SSN materialised into a table, in one
+   statement, on PostgreSQL with the same session settings as ours (comparison.PG_SETTINGS).
+The medians are reported.
 """
 
 from __future__ import annotations
