@@ -164,6 +164,21 @@ def _known_bank_failure(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
     if not failed:
         return
     numbers = sorted({no for _bank, no in failed})
+    # Dealt with since: a later line on the account paid, or resolved by a clerk. Read once for all the
+    # failed accounts (was: two queries per candidate line that matched, each a scan of every line), and
+    # only among the lines after the oldest failure (ids grow with time).
+    oldest = min(found[0] for found in failed.values())
+    dealt: dict[tuple[int | None, str], list[tuple[int, int | None]]] = {}
+    resolved = Resolution.objects.filter(line__pk__gt=oldest).values_list("line_id", flat=True)
+    for i in range(0, len(numbers), 900):
+        chunk = numbers[i : i + 900]
+        later = PaymentLine.objects.filter(pk__gt=oldest, account_no__in=chunk).filter(
+            Q(state=PaymentLine.State.PAID) | Q(pk__in=resolved)
+        )
+        for pk, bank_id, account_no, account_id in later.order_by().values_list(
+            "pk", "bank_id", "account_no", "account_id"
+        ):
+            dealt.setdefault((bank_id, account_no), []).append((pk, account_id))
     labels = dict(FailureReason.choices)
     for i in range(0, len(numbers), 900):
         for pk, bank_id, account_no, name in lines.filter(account_no__in=numbers[i : i + 900]).values_list(
@@ -175,14 +190,12 @@ def _known_bank_failure(lines: QuerySet[PaymentLine]) -> Iterable[HoldRow]:
             failed_pk, failed_account, code, period, failed_name = found
             if code == "name_mismatch" and normalize_name(name) != normalize_name(failed_name):
                 continue
-            later = PaymentLine.objects.filter(
-                account_no=account_no, bank_id=bank_id, pk__gt=failed_pk
-            ).exclude(pk=pk)
-            if failed_account is not None:
-                later = later.filter(account_id=failed_account)
-            if later.filter(
-                Q(state=PaymentLine.State.PAID) | Q(Exists(Resolution.objects.filter(line_id=OuterRef("pk"))))
-            ).exists():
+            if any(
+                later_pk > failed_pk
+                and later_pk != pk
+                and (failed_account is None or account_id == failed_account)
+                for later_pk, account_id in dealt.get((bank_id, account_no), ())
+            ):
                 continue
             yield (
                 pk,

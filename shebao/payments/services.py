@@ -493,15 +493,21 @@ def _back_pay_lines(payroll: Payroll, months_of: dict[int, set[int]]) -> int:
     person_ids = {person_id for person_id, _ in ents.values()}
     all_months = set().union(*months_of.values())
     # What the lines of each month already pay (a failed or held one is paid again at its amount).
+    # By person (the benefit type is checked here: filtered in SQL, SQLite scanned the whole type's lines
+    # by its index instead of these people's few lines); unordered (no join for the default ordering).
     paid: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for person_id, month, amount in PaymentLine.objects.filter(
-        person_id__in=person_ids,
-        benefit_type_id=payroll.benefit_type_id,
-        period__gte=min(all_months),
-        period__lte=max(all_months),
-        kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY, PaymentLine.Kind.ARREARS],
-    ).values_list("person_id", "period", "amount"):
-        paid[(person_id, month)] += amount
+    for person_id, benefit_type_id, month, amount in (
+        PaymentLine.objects.filter(
+            person_id__in=person_ids,
+            period__gte=min(all_months),
+            period__lte=max(all_months),
+            kind__in=[PaymentLine.Kind.NORMAL, PaymentLine.Kind.BACK_PAY, PaymentLine.Kind.ARREARS],
+        )
+        .order_by()
+        .values_list("person_id", "benefit_type_id", "period", "amount")
+    ):
+        if benefit_type_id == payroll.benefit_type_id:
+            paid[(person_id, month)] += amount
     history: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for ent_id, valid_from, amount in (
         EntitlementAmount.objects.filter(entitlement_id__in=list(months_of))
@@ -510,11 +516,12 @@ def _back_pay_lines(payroll: Payroll, months_of: dict[int, set[int]]) -> int:
     ):
         history[ent_id].append((valid_from, amount))
     accounts = _accounts_paying(person_ids, payroll)
-    lines: list[PaymentLine] = []
+    rows: list[tuple[Any, ...]] = []
+    adapt = connection.ops.adapt_decimalfield_value
     for ent_id, months in months_of.items():
         person_id, death_date = ents[ent_id]
         last = period_of(death_date) if death_date is not None else None
-        account = accounts.get(person_id)
+        account_id, bank_id, account_no, account_name = accounts.get(person_id) or (None, None, "", "")
         for month in sorted(months):
             if last is not None and month > last:
                 continue
@@ -527,33 +534,45 @@ def _back_pay_lines(payroll: Payroll, months_of: dict[int, set[int]]) -> int:
                 if due <= 0:
                     continue
             paid[(person_id, month)] += due
-            lines.append(
-                PaymentLine(
-                    payroll=payroll,
-                    person_id=person_id,
-                    benefit_type_id=payroll.benefit_type_id,
-                    period=month,
-                    amount=due,
-                    kind=kind,
-                    account=account,
-                    bank_id=account.bank_id if account else None,
-                    account_no=account.account_no if account else "",
-                    account_name=account.account_name if account else "",
+            rows.append(
+                (
+                    payroll.pk,
+                    person_id,
+                    payroll.benefit_type_id,
+                    month,
+                    adapt(due, 14, 2),
+                    str(kind),
+                    account_id,
+                    bank_id,
+                    account_no or "",
+                    account_name or "",
                 )
             )
-    PaymentLine.objects.bulk_create(lines, batch_size=CHUNK)
-    return len(lines)
+    # Plain rows and one executemany (the ORM's bulk_create built a model and prepared 17 values for
+    # each line: 0.2 ms a line). Not numbered: filing appends them to their bank's file.
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {PaymentLine._meta.db_table} (payroll_id, person_id, benefit_type_id, period, "
+                "amount, kind, account_id, bank_id, account_no, account_name, state, hold_code, hold_reason, "
+                "failure_code, failure_text, route_note) "
+                f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '{LS.PENDING}', '', '', '', '', '')",
+                rows,
+            )
+    return len(rows)
 
 
-def _accounts_paying(person_ids: set[int], payroll: Payroll) -> dict[int, PaymentAccount]:
+def _accounts_paying(person_ids: set[int], payroll: Payroll) -> dict[int, tuple[int, int | None, str, str]]:
     """person id -> the account a line of this payroll goes to: the one effective for the period, or
     before the benefit type's card rollout period the latest one that is not the card."""
     accounts = PaymentAccount.objects.filter(person_id__in=person_ids, valid_from__lte=payroll.period)
     if _before_card_period(payroll):
         accounts = accounts.exclude(kind=PaymentAccount.Kind.CARD)
-    out: dict[int, PaymentAccount] = {}
-    for account in accounts.order_by("person_id", "-valid_from", "-id"):
-        out.setdefault(account.person_id, account)
+    out: dict[int, tuple[int, int | None, str, str]] = {}
+    for person_id, *account in accounts.order_by("person_id", "-valid_from", "-id").values_list(
+        "person_id", "pk", "bank_id", "account_no", "account_name"
+    ):
+        out.setdefault(person_id, tuple(account))  # type: ignore[arg-type]
     return out
 
 
