@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
-from shebao.cards.models import Card, CardMovement, CardRecall, CardState
+from shebao.cards.models import Card, CardRecall, CardState
 from shebao.cards.services import card_recall, outlet_location
 from tests.cards.factories import make_card
 from tests.factories import OutletFactory, PersonFactory
@@ -38,8 +38,13 @@ def cards(world):  # type: ignore[no-untyped-def]
     old_waiter = PersonFactory(
         region=world.region, employer=world.unit_a, township=world.town_a, name="孙久等"
     )
-    waiting = make_card(old_waiter, world.bank_a, CardState.IN_STOCK, outlet=world.outlet_a)
-    CardMovement.objects.filter(card=waiting).update(at=timezone.now() - dt.timedelta(days=40))
+    waiting = make_card(
+        old_waiter,
+        world.bank_a,
+        CardState.IN_STOCK,
+        outlet=world.outlet_a,
+        moved_at=timezone.now() - dt.timedelta(days=40),
+    )
     fresh = make_card(world.person_b, world.bank_a, CardState.IN_STOCK, outlet=world.outlet_a)
     other = PersonFactory(region=world.region, employer=world.unit_b, township=world.town_b, name="周乙")
     elsewhere = make_card(other, world.bank_b, CardState.IN_STOCK, outlet=outlet_b)

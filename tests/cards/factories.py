@@ -44,8 +44,10 @@ def make_card(
     generation: int = 3,
     application: CardApplication | None = None,
     actor: Any = None,
+    moved_at: dt.datetime | None = None,
 ) -> Card:
-    """A card in `state`; produced cards sit in the centre vault, in-stock ones at `outlet`."""
+    """A card in `state`; produced cards sit in the centre vault, in-stock ones at `outlet`. Its ledger
+    lines are dated `moved_at` (now by default): the ledger cannot be changed afterwards."""
     n = next(_seq)
     produced = state in PRODUCED_STATES
     card = Card.objects.create(
@@ -60,7 +62,7 @@ def make_card(
         issue_date=dt.date(2024, 5, 16) if produced else None,
         expiry_date=dt.date(2034, 5, 16) if produced else None,
     )
-    now = timezone.now()
+    now = moved_at or timezone.now()
     if produced:
         centre = centre_location(person.region)
         _move(card, centre, CardMovement.Kind.RECEIVED, now)
