@@ -27,6 +27,7 @@ urlpatterns = [
     path("forms/<int:pk>/check/", views.form_check_view, name="form_check"),
     path("forms/<int:pk>/review/", views.form_review_view, name="form_review"),
     path("changes/", views.change_list_view, name="changes"),
+    path("changes/batch/", views.change_batch_view, name="change_batch"),
     path("changes/<int:pk>/check/", views.change_check_view, name="change_check"),
     path("changes/<int:pk>/decide/", views.change_decide_view, name="change_decide"),
     path("changes/<int:pk>/notice/", views.change_notice_view, name="change_notice"),

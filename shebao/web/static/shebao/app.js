@@ -102,10 +102,10 @@
       return;
     }
     var name = master.getAttribute("data-check-all");
-    var scope = master.form || document;
-    var boxes = scope.querySelectorAll('input[type="checkbox"]');
+    // A form's elements include the inputs tied to it by a form="…" attribute outside it.
+    var boxes = master.form ? master.form.elements : document.querySelectorAll('input[type="checkbox"]');
     for (var i = 0; i < boxes.length; i++) {
-      if (boxes[i] !== master && boxes[i].name === name && !boxes[i].disabled) {
+      if (boxes[i] !== master && boxes[i].type === "checkbox" && boxes[i].name === name && !boxes[i].disabled) {
         boxes[i].checked = master.checked;
       }
     }
