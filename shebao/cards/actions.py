@@ -119,3 +119,5 @@ LABELS[CARD_ERROR_HANDOVER] = "信息有误卡移交人社部门"
 
 CARD_RECEIVE_SHORT = "card.receive_short"
 LABELS[CARD_RECEIVE_SHORT] = "签收社保卡登记短缺"
+CARD_LOST_IN_TRANSIT = "card.lost_in_transit"
+LABELS[CARD_LOST_IN_TRANSIT] = "配送短缺卡认定遗失并重新制卡"

@@ -33,7 +33,8 @@ CARD_TRANSITIONS: dict[str, frozenset[str]] = {
     # A failed record goes back to the applicant's queue; once corrected it is submitted again.
     CardState.PRODUCTION_FAILED: frozenset({CardState.APPLIED, CardState.CANCELLED}),
     CardState.PRODUCED: frozenset({CardState.SHIPPED, CardState.RECALLED}),
-    CardState.SHIPPED: frozenset({CardState.IN_STOCK}),
+    # A card missing from its shipment and never found is voided (配送遗失) and made again.
+    CardState.SHIPPED: frozenset({CardState.IN_STOCK, CardState.CANCELLED}),
     CardState.IN_STOCK: frozenset({CardState.ISSUED, CardState.RECALLED}),
     # issued → in_stock only for a unit's undistributed cards handed back to the outlet (文登 flow).
     CardState.ISSUED: frozenset(
@@ -170,6 +171,8 @@ class CardApplication(models.Model):
         GENERATION = "generation", "换代"
         # 信息有误: the wrong card was recalled, the data collected again and a new card made
         ERROR_CARD = "error_card", "信息有误重新制卡"
+        # A card lost between the centre and the outlet (配送短缺, not found): voided and made again.
+        LOST_IN_TRANSIT = "transit_lost", "配送遗失重新制卡"
 
     class Relation(models.TextChoices):
         SPOUSE = "spouse", "配偶"

@@ -22,6 +22,10 @@ ACTIONS: dict[str, set[str]] = {
     # campaign, a lost card that is not replaced). Done by the centre's window.
     "card.cancel": {Role.CENTRE_CLERK},
     "card.recall": {Role.BANK_CLERK, Role.CENTRE_CLERK},
+    # A card the outlet never received and nobody found is declared lost in transit: the card is voided
+    # (its bank must block the account) and made again. A supervisor decides it, apart from the outlet
+    # clerk who recorded the shortage.
+    "card.declare_lost": {Role.CENTRE_SUPERVISOR},
     # 月清月结: the custodian of a location counts, explains differences and closes the month.
     "card.vault_close": {Role.BANK_CLERK, Role.CENTRE_CLERK, Role.TOWNSHIP_CLERK},
     # 单位集中领卡: the unit records which members got their cards (文登: 发卡名单).

@@ -866,6 +866,66 @@ def shipment_receive_late(
     return shipment
 
 
+def shipment_cards_declare_lost(
+    *, shipment: Shipment, card_nos: Sequence[str], reason: str, actor: Any
+) -> list[Card]:
+    """Cards listed missing at a shipment's sign-in that were not found (配送遗失): a supervisor voids
+    each (已注销; its bank blocks the account) and applies for a new card for the holder, with the
+    delivery and outlet of the lost card's application and its photo, free of charge. Once nothing is
+    outstanding the shipment is 已签收入库. Returns the new cards."""
+    if not actor.can("card.declare_lost"):
+        raise PermissionDenied("配送短缺卡认定遗失须由中心复核员办理")
+    if not reason.strip():
+        raise ValidationError("请填写认定遗失的核查经过（如与网点、物流核对结果）", field="reason")
+    lost = _card_nos(card_nos, field="card_nos")
+    if not lost:
+        raise ValidationError("请填写认定遗失的短缺卡卡号", field="card_nos")
+    with transaction.atomic():
+        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+        if locked.state != Shipment.State.SHORT:
+            raise StateError("该批配送没有待查的短缺卡")
+        outstanding = _lock_cards(_shipment_outstanding_ids(locked))
+        cards = [c for c in outstanding if c.card_no in lost]
+        stray = sorted(lost - {c.card_no for c in cards})
+        if stray:
+            raise ValidationError(f"以下卡号不是本批的短缺卡：{'、'.join(stray[:20])}", field="card_nos")
+        _require_cards_scope(actor, cards)
+        why = f"配送#{locked.pk}短缺，认定遗失：{reason.strip()}"[:200]
+        made = []
+        for card in cards:
+            _transition(card, CardState.CANCELLED, actor=actor, action=actions.CARD_LOST_IN_TRANSIT, reason=why)
+            previous = card.application
+            made.append(
+                card_apply(
+                    person=card.person,
+                    bank=card.bank,
+                    delivery=previous.delivery if previous else DeliveryMode.OUTLET_PICKUP,
+                    outlet=previous.outlet if previous else locked.destination.outlet,
+                    generation=card.generation,
+                    agent_name=previous.agent_name if previous else "",
+                    agent_ssn=previous.agent_ssn if previous else "",
+                    agent_relation=previous.agent_relation if previous else "",
+                    mail_address=previous.mail_address if previous else "",
+                    mail_phone=previous.mail_phone if previous else "",
+                    reason=CardApplication.Reason.LOST_IN_TRANSIT,
+                    replaces=card,
+                    photo_from=previous,
+                    actor=actor,
+                )
+            )
+        audit_record(
+            actor=actor,
+            action=actions.CARD_LOST_IN_TRANSIT,
+            obj=locked,
+            new={"lost": sorted(c.card_no for c in cards if c.card_no)},
+            reason=reason.strip(),
+        )
+        if len(cards) == len(outstanding):
+            _shipment_claim(locked, Shipment.State.SHORT, Shipment.State.RECEIVED)
+    shipment.refresh_from_db()
+    return made
+
+
 # ---------------------------------------------------------------- notices and issuing
 
 

@@ -76,6 +76,7 @@ from shebao.cards.services import (
     production_file_write,
     production_package_open,
     production_return_import,
+    shipment_cards_declare_lost,
     shipment_create,
     shipment_receive,
     shipment_receive_late,
@@ -764,6 +765,22 @@ def shipment_list_view(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 messages.error(request, "请填写入库保管责任人")
+            return redirect("cards:shipments")
+        if request.POST.get("step") == "declare_lost":
+            if not user.can("card.declare_lost"):  # type: ignore[union-attr]
+                raise PermissionDenied("配送短缺卡认定遗失须由中心复核员办理")
+            shipment = selectors.shipment_get(user, int(request.POST.get("shipment", 0)))
+            made = shipment_cards_declare_lost(
+                shipment=shipment,
+                card_nos=[request.POST.get("card_nos", "")[:2000]],
+                reason=request.POST.get("reason", "")[:200],
+                actor=user,
+            )
+            messages.success(
+                request,
+                f"已认定遗失并注销{len(made)}张社保卡，已为持卡人重新申领（请通知合作银行冻结原卡金融账户）；"
+                f"配送#{shipment.pk}{shipment.get_state_display()}",
+            )
             return redirect("cards:shipments")
     except PermissionDenied:
         raise

@@ -133,3 +133,58 @@ def test_a_whole_shipment_is_still_signed_in_at_once(world, vault_cards, shipmen
     )
     with pytest.raises(StateError, match="无需重复签收"):
         shipment_receive(shipment=shipment, custodian="周柜员", actor=world.bank_clerk)
+
+
+def test_a_missing_card_never_found_is_declared_lost_by_a_supervisor_and_made_again(
+    world, vault_cards, shipment, client
+) -> None:
+    from django.urls import reverse
+
+    from shebao.cards.models import CardApplication
+    from shebao.cards.services import shipment_cards_declare_lost
+    from shebao.core.errors import PermissionDenied
+
+    lost = vault_cards[2]
+    shipment_receive(
+        shipment=shipment,
+        custodian="周柜员",
+        missing_card_nos=[lost.card_no],
+        shortage_note="B007箱少一张",
+        actor=world.bank_clerk,
+    )
+    # The outlet clerk who recorded the shortage, or a centre clerk, cannot decide it is lost.
+    for who in (world.bank_clerk, world.centre_clerk):
+        with pytest.raises(PermissionDenied):
+            shipment_cards_declare_lost(shipment=shipment, card_nos=[lost.card_no], reason="查无", actor=who)
+    with pytest.raises(ValidationError, match="核查经过"):
+        shipment_cards_declare_lost(
+            shipment=shipment, card_nos=[lost.card_no], reason=" ", actor=world.supervisor
+        )
+    with pytest.raises(ValidationError, match="不是本批的短缺卡"):
+        shipment_cards_declare_lost(
+            shipment=shipment, card_nos=[vault_cards[0].card_no], reason="查无", actor=world.supervisor
+        )
+
+    client.force_login(world.supervisor)
+    page = client.get(reverse("cards:shipments")).content.decode()
+    assert "认定遗失，注销并重新制卡" in page
+    response = client.post(
+        reverse("cards:shipments"),
+        {
+            "step": "declare_lost",
+            "shipment": shipment.pk,
+            "card_nos": lost.card_no,
+            "reason": "与物流、网点核对均未找到",
+        },
+    )
+    assert response.status_code == 302
+    assert "已认定遗失并注销1张社保卡" in client.get(response.url).content.decode()
+
+    lost.refresh_from_db()
+    shipment.refresh_from_db()
+    assert lost.state == CardState.CANCELLED and shipment.state == Shipment.State.RECEIVED
+    new = lost.person.cards.exclude(pk=lost.pk).get()
+    assert new.state == CardState.APPLIED and new.bank_id == lost.bank_id
+    assert new.application.reason == CardApplication.Reason.LOST_IN_TRANSIT
+    assert AuditLog.objects.filter(action="card.lost_in_transit", object_id=str(shipment.pk)).exists()
+    assert stock_cards(outlet_location(world.outlet_a)).count() == 2  # the ledger never held the lost one
