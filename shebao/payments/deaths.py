@@ -253,7 +253,7 @@ def death_correct(
         Payroll,
         SurvivorClaim,
     )
-    from shebao.payments.services import _death_apply, _last_payroll_run
+    from shebao.payments.services import _death_apply, _last_payroll_run, _preflight_apply
     from shebao.people.models import Person
 
     if actor is None or not actor.can("death.correct"):
@@ -324,9 +324,13 @@ def death_correct(
         # 2. Lines held for the death go back to pending where the payroll has not gone to the bank;
         # in a filed payroll they stay held and are paid by a second payment (failure queue).
         held = PaymentLine.objects.filter(person=locked, state=LS.HELD, hold_code="death")
-        out.released = held.filter(payroll__state__in=[Payroll.State.DRAFT, Payroll.State.APPROVED]).update(
-            state=LS.PENDING, hold_code="", hold_reason=""
-        )
+        releasing = held.filter(payroll__state__in=[Payroll.State.DRAFT, Payroll.State.APPROVED])
+        payroll_ids = sorted(set(releasing.values_list("payroll_id", flat=True)))
+        out.released = releasing.update(state=LS.PENDING, hold_code="", hold_reason="")
+        # The death hold replaced whatever held the line before (a pre-flight rule: no account, a name
+        # the bank file cannot carry): every rule runs again on those payrolls before they are filed.
+        for payroll in Payroll.objects.select_for_update().filter(pk__in=payroll_ids).order_by("pk"):
+            _preflight_apply(payroll, every_rule=True)
         out.still_held_at_bank = held.update(
             hold_code="death_corrected", hold_reason=f"死亡登记已更正（{reason[:60]}），请安排二次支付"
         )

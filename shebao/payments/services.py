@@ -640,10 +640,13 @@ def payroll_approve(*, payroll: Payroll, actor) -> Payroll:  # type: ignore[no-u
 # --- pre-flight --------------------------------------------------------------------------------
 
 
-def _preflight_apply(payroll: Payroll) -> int:
-    """Hold every candidate line a rule catches; lines an earlier run held and no rule catches are released."""
-    # After approval a line's account fields never change: rules reading only them keep their holds.
-    frozen = payroll.state != Payroll.State.DRAFT
+def _preflight_apply(payroll: Payroll, *, every_rule: bool = False) -> int:
+    """Hold every candidate line a rule catches; lines an earlier run held and no rule catches are released.
+
+    After approval a line's account fields never change, so the rules that read only them keep their
+    holds instead of reading every line again; `every_rule` runs them too (after a hold of another kind,
+    which replaced theirs, was lifted: a death corrected)."""
+    frozen = payroll.state != Payroll.State.DRAFT and not every_rule
     holds = holds_for(payroll.pk, lines_frozen=frozen)
     if payroll.state == Payroll.State.DRAFT:
         # Lines of a draft may still change: a fallback case goes to the previous account if allowed.
@@ -1351,6 +1354,12 @@ def line_resolve(
             raise StateError("只有发放失败（或报盘后仍暂缓发放）的明细才需要处理")
         if Resolution.objects.filter(line=locked).exists():
             raise StateError("该明细已处理，等待二次支付")
+        died = locked.person.death_date
+        if died is not None and locked.period > period_of(died):
+            # The month of death is the last month owed: a later one is never paid again.
+            raise StateError(
+                f"{locked.person.name}已于{died:%Y-%m-%d}死亡，{locked.period}的待遇不再支付，无需二次支付"
+            )
         if kind == K.NAME_VERIFIED:
             if locked.bank_id is None or not locked.account_no:
                 raise ValidationError("该明细没有发放账户，请改用“按本人另行提供的账户支付”")

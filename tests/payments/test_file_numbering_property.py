@@ -57,8 +57,12 @@ DEATH = dt.date(2024, 5, 10)  # June's lines come after it; April and May back p
 UNENCODABLE = "张\U00020000"  # 𠀀: outside GBK
 KINDS = ("plain", "differs", "charset", "no_account", "card", "replaced")
 AMOUNTS = ("100.00", "1234.56", "0.01", "999.99", "2345.67")
+# Derandomized: CI runs the same 30 examples every time (a red build is a change's doing, not a draw's).
+# Explore further by hand: `pytest tests/payments/test_file_numbering_property.py --hypothesis-seed=N`
+# with derandomize off, or a larger max_examples.
 PROPERTY = settings(
     max_examples=30,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -246,8 +250,6 @@ def apply(op: str, i: int, pay: Any, built: Built, payroll: Payroll) -> Payroll:
     person.refresh_from_db()
     payroll.refresh_from_db()
     draft = payroll.state == Payroll.State.DRAFT
-    if op in ("correct", "mistaken_death") and not draft and _known_bug_applies(payroll, person):
-        return payroll  # see test_a_death_corrected_after_approval_keeps_a_line_only_preflight_hold
     if op == "die" and person.death_date is None:
         death_record(person=person, death_date=DEATH, actor=w.centre_clerk)
     elif op == "correct" and person.death_date is not None:
@@ -276,22 +278,6 @@ def apply(op: str, i: int, pay: Any, built: Built, payroll: Payroll) -> Payroll:
         payroll_preflight(payroll=payroll, actor=w.centre_clerk)
     payroll.refresh_from_db()
     return payroll
-
-
-def _known_bug_applies(payroll: Payroll, person: Any) -> bool:
-    """KNOWN BUG (xfail below): releasing a death hold in an approved payroll turns a line that a
-    line-only pre-flight rule caught (no account, a name outside GBK) pending, and filing then fails.
-    The properties step around it until it is fixed; remove this guard with the fix."""
-    for account_no, bank_id, name in PaymentLine.objects.filter(payroll=payroll, person=person).values_list(
-        "account_no", "bank_id", "account_name"
-    ):
-        if not account_no or bank_id is None:
-            return True
-        try:
-            name.encode("gbk")
-        except UnicodeEncodeError:
-            return True
-    return False
 
 
 def run_to_filing(pay: Any, scenario: Scenario) -> tuple[Built, Payroll | None]:
@@ -359,7 +345,7 @@ def test_a_second_payment_batch_is_gapless_too(pay, world, scenario, data):
                     proof="签字确认书",
                     actor=world.centre_clerk,
                 )
-            except ValidationError:  # a name the validator refuses (outside GBK): left for later
+            except (ValidationError, StateError):  # a name outside GBK; a month after a death
                 continue
             resolved += 1
         if not resolved:
@@ -382,16 +368,9 @@ def test_a_second_payment_batch_is_gapless_too(pay, world, scenario, data):
         import_returns(batch, data, world.centre_clerk)
 
 
-# --- the smallest failing examples, kept while the bug is open ------------------------------------
+# --- the smallest example the properties found (a bug, fixed): kept as a plain test -------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: death_correct releases a death hold in an approved payroll to pending, dropping the "
-    "pre-flight hold it replaced; at filing the line-only rules (no_account, name_charset) are not run "
-    "again after approval, so the line stays pending: a name outside GBK stops the render "
-    "(ValidationError), a line without an account is in no file (ReconciliationError)",
-)
 @pytest.mark.parametrize("kind", ["charset", "no_account"])
 def test_a_death_corrected_after_approval_keeps_a_line_only_preflight_hold(pay, world, kind):
     person = PersonFactory(region=world.region, **({"name": UNENCODABLE} if kind == "charset" else {}))
@@ -408,7 +387,7 @@ def test_a_death_corrected_after_approval_keeps_a_line_only_preflight_hold(pay, 
     death_record(person=person, death_date=DEATH, actor=world.centre_clerk)
     death_correct(person=person, death_date=None, reason="民政部门更正函", actor=world.supervisor)
 
-    payroll_file(payroll=payroll, actor=world.centre_clerk)  # actual: raises
+    payroll_file(payroll=payroll, actor=world.centre_clerk)  # was: refused (GBK) or out of balance
 
     line.refresh_from_db()
     assert (line.state, line.hold_code, line.bank_file) == ("held", code, None)

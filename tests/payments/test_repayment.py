@@ -247,3 +247,21 @@ def test_whoever_chose_the_account_of_a_second_payment_cannot_approve_its_batch(
         payroll_approve(payroll=batch, actor=world.supervisor)
     other = UserFactory(username="sup2", role="centre_supervisor", region=world.region)
     assert payroll_approve(payroll=batch, actor=other).state == "approved"
+
+
+def test_a_failed_month_after_the_person_s_death_is_not_paid_again(pay, world, failures):
+    from shebao.payments.services import death_record
+
+    _, _, line_b = failures  # June, failed (挂失)
+    death_record(person=world.person_b, death_date=dt.date(2024, 5, 10), actor=world.centre_clerk)
+
+    with pytest.raises(StateError, match="不再支付"):
+        line_resolve(
+            line=line_b,
+            kind="alternate",
+            bank=world.bank_a,
+            account_no="6222000000000000123",
+            account_name=world.person_b.name,
+            proof="家属提供",
+            actor=world.centre_clerk,
+        )
