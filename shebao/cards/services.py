@@ -823,6 +823,20 @@ def shipment_receive(
     return shipment
 
 
+def _shortage_cards(shipment: Shipment, numbers: set[str]) -> tuple[Shipment, list[Card], list[Card]]:
+    """Inside the caller's transaction: the shipment locked (it must have a shortage to look into), its
+    cards still missing (locked), and those of them `numbers` names (each must be one of them)."""
+    locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+    if locked.state != Shipment.State.SHORT:
+        raise StateError("该批配送没有待查的短缺卡")
+    outstanding = _lock_cards(_shipment_outstanding_ids(locked))
+    cards = [c for c in outstanding if c.card_no in numbers]
+    stray = sorted(numbers - {c.card_no for c in cards})
+    if stray:
+        raise ValidationError(f"以下卡号不是本批的短缺卡：{'、'.join(stray[:20])}", field="card_nos")
+    return locked, outstanding, cards
+
+
 def shipment_receive_late(
     *, shipment: Shipment, card_nos: Sequence[str], custodian: str, actor: Any
 ) -> Shipment:
@@ -837,14 +851,7 @@ def shipment_receive_late(
     if not found:
         raise ValidationError("请填写找到的短缺卡卡号", field="card_nos")
     with transaction.atomic():
-        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
-        if locked.state != Shipment.State.SHORT:
-            raise StateError("该批配送没有待查的短缺卡")
-        outstanding = _lock_cards(_shipment_outstanding_ids(locked))
-        cards = [c for c in outstanding if c.card_no in found]
-        stray = sorted(found - {c.card_no for c in cards})
-        if stray:
-            raise ValidationError(f"以下卡号不是本批的短缺卡：{'、'.join(stray[:20])}", field="card_nos")
+        locked, outstanding, cards = _shortage_cards(shipment, found)
         now = timezone.now()
         _post_many(
             cards,
@@ -881,36 +888,20 @@ def shipment_cards_declare_lost(
     if not lost:
         raise ValidationError("请填写认定遗失的短缺卡卡号", field="card_nos")
     with transaction.atomic():
-        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
-        if locked.state != Shipment.State.SHORT:
-            raise StateError("该批配送没有待查的短缺卡")
-        outstanding = _lock_cards(_shipment_outstanding_ids(locked))
-        cards = [c for c in outstanding if c.card_no in lost]
-        stray = sorted(lost - {c.card_no for c in cards})
-        if stray:
-            raise ValidationError(f"以下卡号不是本批的短缺卡：{'、'.join(stray[:20])}", field="card_nos")
+        locked, outstanding, cards = _shortage_cards(shipment, lost)
         _require_cards_scope(actor, cards)
         why = f"配送#{locked.pk}短缺，认定遗失：{reason.strip()}"[:200]
         made = []
         for card in cards:
-            _transition(card, CardState.CANCELLED, actor=actor, action=actions.CARD_LOST_IN_TRANSIT, reason=why)
-            previous = card.application
+            _transition(
+                card, CardState.CANCELLED, actor=actor, action=actions.CARD_LOST_IN_TRANSIT, reason=why
+            )
             made.append(
-                card_apply(
-                    person=card.person,
-                    bank=card.bank,
-                    delivery=previous.delivery if previous else DeliveryMode.OUTLET_PICKUP,
-                    outlet=previous.outlet if previous else locked.destination.outlet,
-                    generation=card.generation,
-                    agent_name=previous.agent_name if previous else "",
-                    agent_ssn=previous.agent_ssn if previous else "",
-                    agent_relation=previous.agent_relation if previous else "",
-                    mail_address=previous.mail_address if previous else "",
-                    mail_phone=previous.mail_phone if previous else "",
+                _apply_again(
+                    card,
                     reason=CardApplication.Reason.LOST_IN_TRANSIT,
-                    replaces=card,
-                    photo_from=previous,
                     actor=actor,
+                    outlet=None if card.application else locked.destination.outlet,
                 )
             )
         audit_record(
@@ -1507,26 +1498,36 @@ def card_replace(
         if old.state != CardState.FORMALLY_LOST:
             raise StateError(f"补卡须先办理正式挂失（该卡当前状态为“{state_label(old.state)}”）")
         _transition(old, CardState.REPLACED, actor=actor, action=actions.CARD_REPLACE, reason=reason)
-        previous = old.application
-        if not delivery and previous is None:
+        if not delivery and old.application is None:
             raise ValidationError("请选择新卡的领卡方式", field="delivery")
-        new = card_apply(
-            person=old.person,
-            bank=old.bank,
-            delivery=delivery or previous.delivery,  # type: ignore[union-attr]
-            outlet=outlet or (previous.outlet if previous else None),
-            generation=old.generation,
-            agent_name=previous.agent_name if previous else "",
-            agent_ssn=previous.agent_ssn if previous else "",
-            agent_relation=previous.agent_relation if previous else "",
-            mail_address=previous.mail_address if previous else "",
-            mail_phone=previous.mail_phone if previous else "",
-            reason=CardApplication.Reason.REPLACEMENT,
-            replaces=old,
-            photo_from=previous,
-            actor=actor,
+        new = _apply_again(
+            old, reason=CardApplication.Reason.REPLACEMENT, actor=actor, delivery=delivery, outlet=outlet
         )
     return new
+
+
+def _apply_again(
+    old: Card, *, reason: str, actor: Any, delivery: str = "", outlet: Outlet | None = None
+) -> Card:
+    """A new application replacing `old`: its person, bank and generation, and unless given its
+    application's delivery, outlet, agent and mail details and its photo."""
+    previous = old.application
+    return card_apply(
+        person=old.person,
+        bank=old.bank,
+        delivery=delivery or (previous.delivery if previous else DeliveryMode.OUTLET_PICKUP),
+        outlet=outlet or (previous.outlet if previous else None),
+        generation=old.generation,
+        agent_name=previous.agent_name if previous else "",
+        agent_ssn=previous.agent_ssn if previous else "",
+        agent_relation=previous.agent_relation if previous else "",
+        mail_address=previous.mail_address if previous else "",
+        mail_phone=previous.mail_phone if previous else "",
+        reason=reason,
+        replaces=old,
+        photo_from=previous,
+        actor=actor,
+    )
 
 
 # States from which a card may be cancelled (注销), straight from the transition table.
