@@ -47,7 +47,7 @@ class PayrollLineExporter(ListExporter):
         failures = dict(FailureReason.choices)
         # Lines are numbered into their bank's file from generation, but the number is final only once
         # the payroll is filed (held lines leave, gaps close): before that no batch or number is shown.
-        filed = self.payroll.state in (Payroll.State.FILED, Payroll.State.RECONCILED)
+        filed = self.payroll.is_sent
         qs = payroll_lines(self.payroll).values_list(
             "bank_file__batch_no",
             "seq",

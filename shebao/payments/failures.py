@@ -13,7 +13,7 @@ from shebao.audit.services import audit_record
 from shebao.core.errors import PermissionDenied, StateError
 from shebao.core.values.period import period_of
 from shebao.payments import actions
-from shebao.payments.models import CardWait, FailureReason, PaymentLine, Payroll, Resolution
+from shebao.payments.models import CardWait, FailureReason, PaymentLine, Resolution
 from shebao.payments.preflight import FALLBACK_MONTHS, previous_account
 
 CARD_FAILURES = frozenset({FailureReason.LOST, FailureReason.CARD_REPLACING})
@@ -23,10 +23,7 @@ def _card_problem(line: PaymentLine) -> bool:
     """A failure the bank gave for the card (挂失, 换卡中), or a line held back for its card."""
     if line.state == PaymentLine.State.FAILED:
         return line.failure_code in CARD_FAILURES
-    return line.state == PaymentLine.State.HELD and line.payroll.state in (
-        Payroll.State.FILED,
-        Payroll.State.RECONCILED,
-    )
+    return line.state == PaymentLine.State.HELD and line.payroll.is_sent
 
 
 def old_account_for(line: PaymentLine) -> Any:

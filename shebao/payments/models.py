@@ -205,6 +205,14 @@ class Payroll(models.Model):
     def is_frozen(self) -> bool:
         return self.state != self.State.DRAFT
 
+    @property
+    def is_sent(self) -> bool:
+        """Its bank files have gone out (filed, or reconciled since): lines are numbered for good."""
+        return self.state in PAYROLL_SENT_STATES
+
+
+# The states of a payroll whose bank files have gone to the bank.
+PAYROLL_SENT_STATES = (Payroll.State.FILED, Payroll.State.RECONCILED)
 
 PAYROLL_TRANSITIONS: dict[str, frozenset[str]] = {
     Payroll.State.DRAFT: frozenset({Payroll.State.APPROVED}),

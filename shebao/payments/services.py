@@ -646,7 +646,7 @@ def _preflight_apply(payroll: Payroll, *, every_rule: bool = False) -> int:
     After approval a line's account fields never change, so the rules that read only them keep their
     holds instead of reading every line again; `every_rule` runs them too (after a hold of another kind,
     which replaced theirs, was lifted: a death corrected)."""
-    frozen = payroll.state != Payroll.State.DRAFT and not every_rule
+    frozen = payroll.is_frozen and not every_rule
     holds = holds_for(payroll.pk, lines_frozen=frozen)
     if payroll.state == Payroll.State.DRAFT:
         # Lines of a draft may still change: a fallback case goes to the previous account if allowed.
@@ -1149,7 +1149,7 @@ def return_file_import(
                 [f"该文件已作为批次{existing.bank_file.batch_no}的回盘导入，不属于本发放表"]
             )
         return ReturnImportResult(return_file=existing, duplicate=True)
-    if payroll.state not in (Payroll.State.FILED, Payroll.State.RECONCILED):
+    if not payroll.is_sent:
         raise StateError("发放表尚未报盘，不能导入回盘文件")
     bank_file, header, items = _parse_for_payroll(payroll, data)
     if bank_file is None:
@@ -1294,7 +1294,7 @@ def _repayable(line: PaymentLine) -> bool:
     """A failed line, or a line held back from a payroll whose files have already gone to the bank."""
     if line.state == LS.FAILED:
         return True
-    return line.state == LS.HELD and line.payroll.state in (Payroll.State.FILED, Payroll.State.RECONCILED)
+    return line.state == LS.HELD and line.payroll.is_sent
 
 
 def _account_name_correct(line: PaymentLine, spelling: str, *, actor) -> PaymentAccount | None:  # type: ignore[no-untyped-def]

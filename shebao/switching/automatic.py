@@ -77,7 +77,7 @@ def switch_failures_from_returns(
     are locked while they are checked and recorded, so the trigger after a return import and a sweep running
     at the same moment record each failure once. Returns how many cases went back to units and townships.
     """
-    from shebao.payments.models import PaymentLine, Payroll
+    from shebao.payments.models import PAYROLL_SENT_STATES, PaymentLine
 
     if not _may(actor, "switching.failure_report", "payroll.return_import"):
         raise PermissionDenied("您的角色不能登记发放失败")
@@ -93,7 +93,7 @@ def switch_failures_from_returns(
         PaymentLine.objects.filter(
             Q(state=PaymentLine.State.FAILED)
             | Q(
-                payroll__state__in=[Payroll.State.FILED, Payroll.State.RECONCILED],
+                payroll__state__in=PAYROLL_SENT_STATES,
                 state=PaymentLine.State.HELD,
                 hold_code__in=list(REASON_FROM_HOLD),
             ),
